@@ -1,0 +1,286 @@
+"""The NitroGen gamepad action space: parquet columns, per-frame arrays, the 25-d model vector.
+
+Conventions follow the NitroGen dataset: 21 binarised buttons in a fixed order, two sticks
+``[x, y]`` in [-1, 1]. Inside models the sticks live in [0, 1] ("new" layout:
+``[21 buttons, j_left.x, j_left.y, j_right.x, j_right.y]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+BUTTONS: tuple[str, ...] = (
+    "back",
+    "dpad_down",
+    "dpad_left",
+    "dpad_right",
+    "dpad_up",
+    "east",
+    "guide",
+    "left_shoulder",
+    "left_thumb",
+    "left_trigger",
+    "north",
+    "right_bottom",
+    "right_left",
+    "right_right",
+    "right_shoulder",
+    "right_thumb",
+    "right_trigger",
+    "right_up",
+    "south",
+    "start",
+    "west",
+)
+STICKS: tuple[str, ...] = ("j_left", "j_right")
+STICK_AXES: tuple[str, ...] = ("j_left.x", "j_left.y", "j_right.x", "j_right.y")
+ACTION_NAMES: tuple[str, ...] = BUTTONS + STICK_AXES
+NUM_BUTTONS = len(BUTTONS)  # 21
+NUM_STICK_AXES = len(STICK_AXES)  # 4
+ACTION_DIM = NUM_BUTTONS + NUM_STICK_AXES  # 25
+BUTTON_INDEX = {name: i for i, name in enumerate(BUTTONS)}
+
+# A stick counts as "in use" beyond this radius; matches the dead zone of common pads.
+STICK_DEADZONE = 0.1
+
+
+def observed_mask(columns: Iterable[str]) -> np.ndarray:
+    """(25,) bool: which action dims a source records, given its parquet column names."""
+    present = set(columns)
+    mask = np.array([name in present for name in BUTTONS] + [False] * NUM_STICK_AXES)
+    for stick_index, stick in enumerate(STICKS):
+        if stick in present:
+            mask[NUM_BUTTONS + 2 * stick_index : NUM_BUTTONS + 2 * stick_index + 2] = True
+    return mask
+
+
+def mask_for_buttons(buttons: Iterable[str], sticks: Iterable[str] = ()) -> np.ndarray:
+    """(25,) bool mask of a controller that has exactly these buttons and sticks."""
+    return observed_mask([*buttons, *sticks])
+
+
+@dataclass
+class GamepadActions:
+    """Per-frame gamepad state of one clip.
+
+    buttons: (N, 21) uint8 in {0, 1}; sticks: (N, 4) float32 in [-1, 1];
+    observed: (25,) bool, False for dims the source cannot see (absent columns).
+    """
+
+    buttons: np.ndarray
+    sticks: np.ndarray
+    observed: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.buttons = np.asarray(self.buttons, dtype=np.uint8)
+        self.sticks = np.asarray(self.sticks, dtype=np.float32)
+        self.observed = np.asarray(self.observed, dtype=bool)
+        n = len(self.buttons)
+        if self.buttons.shape != (n, NUM_BUTTONS) or self.sticks.shape != (n, NUM_STICK_AXES):
+            raise ValueError(
+                f"expected buttons (N, {NUM_BUTTONS}) and sticks (N, {NUM_STICK_AXES}), "
+                f"got {self.buttons.shape} and {self.sticks.shape}"
+            )
+        if self.observed.shape != (ACTION_DIM,):
+            raise ValueError(f"observed mask must have shape ({ACTION_DIM},), got {self.observed.shape}")
+
+    def __len__(self) -> int:
+        return len(self.buttons)
+
+    @classmethod
+    def zeros(cls, num_frames: int, observed: np.ndarray | None = None) -> GamepadActions:
+        """No input for `num_frames` frames."""
+        mask = np.ones(ACTION_DIM, bool) if observed is None else observed
+        return cls(
+            np.zeros((num_frames, NUM_BUTTONS), np.uint8),
+            np.zeros((num_frames, NUM_STICK_AXES), np.float32),
+            mask,
+        )
+
+    def __getitem__(self, index: slice) -> GamepadActions:
+        return GamepadActions(self.buttons[index], self.sticks[index], self.observed)
+
+    @staticmethod
+    def concatenate(parts: Sequence[GamepadActions]) -> GamepadActions:
+        """Join clips in time; a dim counts as observed only if every part observes it."""
+        return GamepadActions(
+            np.concatenate([p.buttons for p in parts]),
+            np.concatenate([p.sticks for p in parts]),
+            np.logical_and.reduce([p.observed for p in parts]),
+        )
+
+    # --- model vector -------------------------------------------------------------------
+    def to_vector(self) -> np.ndarray:
+        """(N, 25) float32 in [0, 1]: buttons, then sticks rescaled by (v + 1) / 2."""
+        sticks01 = (self.sticks.astype(np.float64) + 1.0) / 2.0
+        return np.concatenate([self.buttons.astype(np.float64), sticks01], axis=1).astype(
+            np.float32
+        )
+
+    @classmethod
+    def from_vector(
+        cls, vector: np.ndarray, observed: np.ndarray | None = None, threshold: float = 0.5
+    ) -> GamepadActions:
+        """Decode (N, 25) model outputs: buttons > threshold, sticks v * 2 - 1 clipped to [-1, 1]."""
+        vector = np.asarray(vector, dtype=np.float64)
+        if vector.ndim != 2 or vector.shape[1] != ACTION_DIM:
+            raise ValueError(f"expected (N, {ACTION_DIM}) action vectors, got {vector.shape}")
+        buttons = (vector[:, :NUM_BUTTONS] > threshold).astype(np.uint8)
+        sticks = np.clip(vector[:, NUM_BUTTONS:] * 2.0 - 1.0, -1.0, 1.0)
+        mask = np.ones(ACTION_DIM, bool) if observed is None else observed
+        return cls(buttons, sticks.astype(np.float32), mask)
+
+    # --- parquet ------------------------------------------------------------------------
+    @classmethod
+    def from_table(cls, table: pa.Table) -> GamepadActions:
+        """Read NitroGen parquet columns; absent columns become zeros marked unobserved."""
+        n = table.num_rows
+        buttons = np.zeros((n, NUM_BUTTONS), np.uint8)
+        sticks = np.zeros((n, NUM_STICK_AXES), np.float32)
+        for i, name in enumerate(BUTTONS):
+            if name in table.column_names:
+                buttons[:, i] = _button_column(table, name)
+        for s, name in enumerate(STICKS):
+            if name in table.column_names:
+                sticks[:, 2 * s : 2 * s + 2] = _stick_column(table, name)
+        return cls(buttons, sticks, observed_mask(table.column_names))
+
+    def to_table(self) -> pa.Table:
+        """NitroGen parquet columns for the observed dims only (so the mask round-trips)."""
+        columns: dict[str, pa.Array] = {}
+        for i, name in enumerate(BUTTONS):
+            if self.observed[i]:
+                columns[name] = pa.array(self.buttons[:, i], pa.uint8())
+        for s, name in enumerate(STICKS):
+            if self.observed[NUM_BUTTONS + 2 * s]:
+                xy = self.sticks[:, 2 * s : 2 * s + 2]
+                columns[name] = pa.FixedSizeListArray.from_arrays(
+                    pa.array(xy.reshape(-1), pa.float32()), 2
+                )
+        if not columns:
+            raise ValueError("no observed action dims: nothing to write")
+        return pa.table(columns)
+
+    def to_rows(self) -> list[dict]:
+        """One dict per frame, as `pyarrow.Table.to_pylist` gives for a NitroGen parquet."""
+        return self.to_table().to_pylist()
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[dict]) -> GamepadActions:
+        """Inverse of `to_rows` (the column set of the first row decides what is observed)."""
+        if not rows:
+            raise ValueError("cannot build actions from zero rows")
+        return cls.from_table(pa.Table.from_pylist(list(rows)))
+
+    # --- summaries ----------------------------------------------------------------------
+    def active_frames(self) -> np.ndarray:
+        """(N,) bool: any observed button pressed or any observed stick beyond the dead zone."""
+        pressed = (self.buttons[:, self.observed[:NUM_BUTTONS]] > 0).any(axis=1)
+        stick_obs = self.observed[NUM_BUTTONS:]
+        moved = (np.abs(self.sticks[:, stick_obs]) > STICK_DEADZONE).any(axis=1)
+        return pressed | moved
+
+
+def _button_column(table: pa.Table, name: str) -> np.ndarray:
+    column = table.column(name).to_numpy(zero_copy_only=False)
+    values = np.nan_to_num(np.asarray(column, dtype=np.float64), nan=0.0)
+    if not np.isin(values, (0.0, 1.0)).all():
+        raise ValueError(f"button column '{name}' has values other than 0/1")
+    return values.astype(np.uint8)
+
+
+def _stick_column(table: pa.Table, name: str) -> np.ndarray:
+    values = table.column(name).to_pylist()
+    out = np.zeros((len(values), 2), np.float32)
+    for i, xy in enumerate(values):
+        if xy is None:
+            continue
+        if len(xy) != 2:
+            raise ValueError(f"stick column '{name}' row {i} has {len(xy)} values, expected [x, y]")
+        out[i] = xy
+    if np.abs(out).max(initial=0.0) > 1.0 + 1e-6:
+        raise ValueError(f"stick column '{name}' has values outside [-1, 1]")
+    return np.clip(out, -1.0, 1.0)
+
+
+# --- Atari (ALE) ----------------------------------------------------------------------------
+# The 18 ALE actions; a joystick with one fire button maps onto the d-pad plus `south` (A).
+ATARI_ACTIONS: tuple[str, ...] = (
+    "NOOP",
+    "FIRE",
+    "UP",
+    "RIGHT",
+    "LEFT",
+    "DOWN",
+    "UPRIGHT",
+    "UPLEFT",
+    "DOWNRIGHT",
+    "DOWNLEFT",
+    "UPFIRE",
+    "RIGHTFIRE",
+    "LEFTFIRE",
+    "DOWNFIRE",
+    "UPRIGHTFIRE",
+    "UPLEFTFIRE",
+    "DOWNRIGHTFIRE",
+    "DOWNLEFTFIRE",
+)
+ATARI_BUTTONS: tuple[str, ...] = ("dpad_up", "dpad_down", "dpad_left", "dpad_right", "south")
+ATARI_OBSERVED = mask_for_buttons(ATARI_BUTTONS)
+_ATARI_TOKENS = {"UP": "dpad_up", "DOWN": "dpad_down", "LEFT": "dpad_left", "RIGHT": "dpad_right"}
+
+
+def atari_buttons(meaning: str) -> frozenset[str]:
+    """Gamepad buttons pressed by one ALE action name, e.g. 'UPLEFTFIRE'."""
+    if meaning not in ATARI_ACTIONS:
+        raise ValueError(f"unknown ALE action '{meaning}'; expected one of {ATARI_ACTIONS}")
+    pressed = set()
+    rest = meaning
+    if rest.endswith("FIRE"):
+        pressed.add("south")
+        rest = rest[: -len("FIRE")]
+    for token, button in _ATARI_TOKENS.items():
+        if token in rest:
+            pressed.add(button)
+    return frozenset(pressed)
+
+
+class AtariActionMap:
+    """Maps one env's (possibly minimal) ALE action set to gamepad buttons and back."""
+
+    def __init__(self, meanings: Sequence[str]):
+        self.meanings = tuple(meanings)
+        self._pressed = [atari_buttons(m) for m in self.meanings]
+        self._vectors = np.zeros((len(self.meanings), NUM_BUTTONS), np.uint8)
+        for a, pressed in enumerate(self._pressed):
+            for button in pressed:
+                self._vectors[a, BUTTON_INDEX[button]] = 1
+        self._atari_columns = [BUTTON_INDEX[b] for b in ATARI_BUTTONS]
+
+    def __len__(self) -> int:
+        return len(self.meanings)
+
+    def to_buttons(self, action: int) -> np.ndarray:
+        """(21,) uint8 button state for env action index `action`."""
+        return self._vectors[action].copy()
+
+    def to_gamepad(self, actions: Sequence[int]) -> GamepadActions:
+        """Per-frame gamepad actions of a sequence of env action indices."""
+        idx = np.asarray(actions, dtype=np.int64)
+        return GamepadActions(
+            self._vectors[idx], np.zeros((len(idx), NUM_STICK_AXES), np.float32), ATARI_OBSERVED
+        )
+
+    def from_buttons(self, buttons: np.ndarray) -> int:
+        """Env action closest to a (21,) button state (Hamming distance on the Atari buttons).
+
+        Buttons the env cannot express are ignored; ties go to the action listed first
+        (NOOP), so an empty or impossible state maps to doing nothing.
+        """
+        wanted = np.asarray(buttons, dtype=np.uint8)[self._atari_columns]
+        distances = np.abs(self._vectors[:, self._atari_columns].astype(int) - wanted).sum(axis=1)
+        return int(np.argmin(distances))
