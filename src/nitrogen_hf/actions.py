@@ -86,7 +86,9 @@ class GamepadActions:
                 f"got {self.buttons.shape} and {self.sticks.shape}"
             )
         if self.observed.shape != (ACTION_DIM,):
-            raise ValueError(f"observed mask must have shape ({ACTION_DIM},), got {self.observed.shape}")
+            raise ValueError(
+                f"observed mask must have shape ({ACTION_DIM},), got {self.observed.shape}"
+            )
 
     def __len__(self) -> int:
         return len(self.buttons)

@@ -14,8 +14,12 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--env", default="ALE/Pong-v5", help="any Gymnasium ALE/<Game>-v5 id")
     p.add_argument("--episodes", type=int, default=1)
     p.add_argument("--policy", choices=("random", "sticky", "expert"), default="sticky")
-    p.add_argument("--overlay", action=argparse.BooleanOptionalAction, default=True,
-                   help="draw a gamepad overlay (labeled data) or not (walkthrough, labels kept aside)")
+    p.add_argument(
+        "--overlay",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="draw a gamepad overlay (labeled data) or not (walkthrough, labels kept aside)",
+    )
     p.add_argument("--fps", type=int, default=30, help="video and action rate; must divide 60")
     p.add_argument("--max-seconds", type=float, default=120.0, help="cap on each episode's length")
     p.add_argument("--out", type=Path, required=True)
@@ -43,7 +47,9 @@ def _run_record(args: argparse.Namespace) -> int:
 
 def _add_inspect(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="summarise NitroGen shards or folders (and their videos)")
-    p.add_argument("path", type=Path, help="a .tar.gz shard, an extracted shard, or a folder of either")
+    p.add_argument(
+        "path", type=Path, help="a .tar.gz shard, an extracted shard, or a folder of either"
+    )
     p.add_argument("--videos", type=Path, help="folder of <video_id>.<ext> files to join")
     p.add_argument("--video-map", type=Path, help="CSV or JSON mapping video_id -> file path")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -51,7 +57,7 @@ def _add_inspect(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
-    from nitrogen_hf.data.inspect import format_summary, summarize
+    from nitrogen_hf.data.summary import format_summary, summarize
 
     summary = summarize(args.path, videos_dir=args.videos, video_map=args.video_map)
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
@@ -59,14 +65,25 @@ def _run_inspect(args: argparse.Namespace) -> int:
 
 
 def _add_build_dataset(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("build-dataset", help="NitroGen chunks + local videos -> streamable parquet dataset")
-    p.add_argument("--actions", type=Path, nargs="+", required=True,
-                   help="shards or folders of chunks (ground truth and pseudo-labels alike)")
+    p = sub.add_parser(
+        "build-dataset", help="NitroGen chunks + local videos -> streamable parquet dataset"
+    )
+    p.add_argument(
+        "--actions",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="shards or folders of chunks (ground truth and pseudo-labels alike)",
+    )
     p.add_argument("--videos", type=Path, required=True, help="folder of <video_id>.<ext> files")
     p.add_argument("--video-map", type=Path, help="CSV or JSON mapping video_id -> file path")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--validation-fraction", type=float, default=0.0,
-                   help="fraction of videos (by id hash) put in the validation split")
+    p.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=0.0,
+        help="fraction of videos (by id hash) put in the validation split",
+    )
     p.add_argument("--rows-per-shard", type=int, default=256, help="chunks per parquet shard")
     p.set_defaults(func=_run_build_dataset)
 

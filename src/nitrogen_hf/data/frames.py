@@ -71,7 +71,9 @@ def resize_frames(frames: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
     """Resize `(N, C, H, W) uint8` frames to (height, width) with antialiased bilinear."""
     if tuple(frames.shape[-2:]) == tuple(size):
         return frames
-    resized = F.interpolate(frames.float(), size=tuple(size), mode="bilinear", antialias=True, align_corners=False)
+    resized = F.interpolate(
+        frames.float(), size=tuple(size), mode="bilinear", antialias=True, align_corners=False
+    )
     return resized.round_().clamp_(0, 255).to(torch.uint8)
 
 

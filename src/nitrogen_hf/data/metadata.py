@@ -152,7 +152,9 @@ class ChunkMetadata:
             )
         chunk_size = data.get("chunk_size")
         if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size <= 0:
-            raise MetadataError(f"required field 'chunk_size' missing or not a positive int: {chunk_size!r}")
+            raise MetadataError(
+                f"required field 'chunk_size' missing or not a positive int: {chunk_size!r}"
+            )
         uuid = data.get("uuid") or f"{original.video_id}_chunk_{data.get('chunk_id', '?')}_actions"
         meta = cls(
             uuid=str(uuid),

@@ -101,7 +101,9 @@ def parse_chunk(name: str, files: dict[str, bytes], origin: str) -> Chunk:
         )
     confidence = None
     if CONFIDENCE_COLUMN in table.column_names:
-        confidence = table.column(CONFIDENCE_COLUMN).to_numpy(zero_copy_only=False).astype(np.float32)
+        confidence = (
+            table.column(CONFIDENCE_COLUMN).to_numpy(zero_copy_only=False).astype(np.float32)
+        )
     return Chunk(metadata, actions, name, origin, actions_file, confidence)
 
 
@@ -137,7 +139,9 @@ def _read_chunk(name: str, files: dict[str, bytes], origin: str, skips: SkipLog)
 def _iter_folder(root: Path, skips: SkipLog) -> Iterator[Chunk]:
     found = {p.parent for name in CHUNK_FILES for p in root.rglob(name)}
     # Hidden folders are staging copies of an interrupted write, not chunks.
-    visible = (d for d in found if not any(part.startswith(".") for part in d.relative_to(root).parts))
+    visible = (
+        d for d in found if not any(part.startswith(".") for part in d.relative_to(root).parts)
+    )
     chunk_dirs = sorted(visible, key=lambda p: p.as_posix())
     for chunk_dir in chunk_dirs:
         files = {n: (chunk_dir / n).read_bytes() for n in CHUNK_FILES if (chunk_dir / n).is_file()}
@@ -169,7 +173,11 @@ def _iter_tar(shard: Path, skips: SkipLog) -> Iterator[Chunk]:
                         if chunk is not None:
                             yield chunk
                     if folder in finished:
-                        skips.add("split_chunk", f"{shard}::{folder}", "files of this chunk are not contiguous in the shard")
+                        skips.add(
+                            "split_chunk",
+                            f"{shard}::{folder}",
+                            "files of this chunk are not contiguous in the shard",
+                        )
                     current, files = folder, {}
                 extracted = archive.extractfile(member)
                 files[posix.name] = extracted.read() if extracted else b""

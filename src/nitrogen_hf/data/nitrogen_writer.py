@@ -33,7 +33,9 @@ def write_chunk(
     resumed jobs see either the whole chunk or none of it.
     """
     if len(actions) != metadata.chunk_size:
-        raise ValueError(f"{metadata.uuid}: {len(actions)} action rows but chunk_size {metadata.chunk_size}")
+        raise ValueError(
+            f"{metadata.uuid}: {len(actions)} action rows but chunk_size {metadata.chunk_size}"
+        )
     target = Path(root) / chunk_folder_name(metadata.video_id, int(metadata.chunk_id))
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = temporary_sibling(target)
@@ -41,7 +43,9 @@ def write_chunk(
     try:
         table = actions.to_table()
         if confidence is not None:
-            table = table.append_column(CONFIDENCE_COLUMN, pa.array(np.asarray(confidence, np.float32)))
+            table = table.append_column(
+                CONFIDENCE_COLUMN, pa.array(np.asarray(confidence, np.float32))
+            )
         pq.write_table(table, staging / PROCESSED_FILE)
         (staging / METADATA_FILE).write_text(json.dumps(metadata.to_json(), indent=2))
         replace_folder(staging, target)

@@ -101,7 +101,9 @@ class TorchCodecReader(VideoReader):
                 return self._decoder.get_frames_in_range(wanted[0], wanted[-1] + 1).data
             return self._decoder.get_frames_at(wanted).data
         except Exception as error:
-            raise VideoError(f"{self.path}: decoding frames {wanted[0]}..{wanted[-1]} failed: {error}") from error
+            raise VideoError(
+                f"{self.path}: decoding frames {wanted[0]}..{wanted[-1]} failed: {error}"
+            ) from error
 
 
 class PyAVReader(VideoReader):
@@ -121,8 +123,15 @@ class PyAVReader(VideoReader):
             raise VideoError(f"{path}: cannot open with PyAV: {error}") from error
         self._stream.thread_type = "AUTO" if num_threads > 1 else "SLICE"
         self.fps = float(self._stream.average_rate or self._stream.guessed_rate)
-        self.height, self.width = self._stream.codec_context.height, self._stream.codec_context.width
-        self._start = float(self._stream.start_time * self._stream.time_base) if self._stream.start_time else 0.0
+        self.height, self.width = (
+            self._stream.codec_context.height,
+            self._stream.codec_context.width,
+        )
+        self._start = (
+            float(self._stream.start_time * self._stream.time_base)
+            if self._stream.start_time
+            else 0.0
+        )
         self.num_frames = self._count_frames()
         self._frames: Iterator | None = None
         self._next_index = 0
@@ -163,12 +172,20 @@ class PyAVReader(VideoReader):
         decoded: dict[int, np.ndarray] = {}
         for index in sorted(set(wanted)):
             ahead = index - self._next_index
-            if self._frames is None or self._next_index < 0 or not 0 <= ahead <= self.seek_threshold_frames:
+            if (
+                self._frames is None
+                or self._next_index < 0
+                or not 0 <= ahead <= self.seek_threshold_frames
+            ):
                 self._seek(index)
             decoded[index] = self._decode_until(index)
         if not wanted:
             return torch.empty(0, 3, self.height, self.width, dtype=torch.uint8)
-        return torch.from_numpy(np.stack([decoded[i] for i in wanted])).permute(0, 3, 1, 2).contiguous()
+        return (
+            torch.from_numpy(np.stack([decoded[i] for i in wanted]))
+            .permute(0, 3, 1, 2)
+            .contiguous()
+        )
 
     def close(self) -> None:
         self._container.close()

@@ -1,12 +1,16 @@
-"""Find a chunk's source video in the user's own download folder (NitroGen ships no videos)."""
+"""Find a chunk's source video in the user's own download folder (NitroGen ships no videos)
+and check that it holds the chunk's frames."""
 
 from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
-from nitrogen_hf.data.video import VIDEO_EXTENSIONS
+from nitrogen_hf.data.nitrogen_reader import Chunk
+from nitrogen_hf.data.skips import SkipLog
+from nitrogen_hf.data.video import VIDEO_EXTENSIONS, VideoError, frame_index_at, open_video
 
 
 class VideoLocator:
@@ -16,7 +20,9 @@ class VideoLocator:
     relative paths are taken relative to the mapping file. The mapping wins over the folder.
     """
 
-    def __init__(self, videos_dir: str | Path | None = None, mapping_file: str | Path | None = None):
+    def __init__(
+        self, videos_dir: str | Path | None = None, mapping_file: str | Path | None = None
+    ):
         self.videos_dir = Path(videos_dir) if videos_dir else None
         self._paths: dict[str, Path] = {}
         if self.videos_dir is not None:
@@ -53,4 +59,65 @@ def read_video_map(mapping_file: Path) -> dict[str, Path]:
             if not reader.fieldnames or not {"video_id", "path"} <= set(reader.fieldnames):
                 raise ValueError(f"{mapping_file}: CSV needs the columns 'video_id' and 'path'")
             pairs = [(row["video_id"], row["path"]) for row in reader]
-    return {str(vid): (base / str(p)) if not Path(str(p)).is_absolute() else Path(str(p)) for vid, p in pairs}
+    return {
+        str(vid): (base / str(p)) if not Path(str(p)).is_absolute() else Path(str(p))
+        for vid, p in pairs
+    }
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a header probe tells about a video file."""
+
+    path: Path
+    fps: float
+    num_frames: int
+    height: int
+    width: int
+
+
+class VideoJoiner:
+    """Joins chunks to their local videos, probing each video once.
+
+    `join(chunk, skips)` returns the chunk's `VideoInfo`, or records why it cannot be used
+    (`missing_video`, `unreadable_video`, `video_too_short`) and returns None.
+    """
+
+    def __init__(self, locator: VideoLocator, backend: str = "auto"):
+        self.locator = locator
+        self.backend = backend
+        self._probes: dict[str, VideoInfo | str] = {}
+
+    def probe(self, video_id: str) -> VideoInfo | str:
+        """VideoInfo, or the reason it failed ('missing_video: ...')."""
+        if video_id not in self._probes:
+            self._probes[video_id] = self._probe(video_id)
+        return self._probes[video_id]
+
+    def _probe(self, video_id: str) -> VideoInfo | str:
+        path = self.locator.locate(video_id)
+        if path is None:
+            return f"missing_video: no local file for video_id '{video_id}'"
+        try:
+            with open_video(path, self.backend) as reader:
+                return VideoInfo(path, reader.fps, reader.num_frames, reader.height, reader.width)
+        except VideoError as error:
+            return f"unreadable_video: {error}"
+
+    def join(self, chunk: Chunk, skips: SkipLog) -> VideoInfo | None:
+        info = self.probe(chunk.video_id)
+        if isinstance(info, str):
+            kind, message = info.split(": ", 1)
+            skips.add(kind, chunk.location, message)
+            return None
+        last_needed = frame_index_at(chunk.metadata.original_video.start_time, info.fps) + round(
+            (chunk.num_frames - 1) * info.fps / chunk.metadata.fps
+        )
+        if last_needed >= info.num_frames:
+            skips.add(
+                "video_too_short",
+                chunk.location,
+                f"{info.path} has {info.num_frames} frames but the chunk needs frame {last_needed}",
+            )
+            return None
+        return info

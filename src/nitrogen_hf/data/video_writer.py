@@ -32,12 +32,17 @@ class Mp4Writer:
             raise ValueError(f"{path}: H.264 yuv420p needs even frame sizes, got {width}x{height}")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = temporary_sibling(self.path).with_suffix(self.path.suffix)
+        tmp = temporary_sibling(self.path)
+        self._tmp = tmp.with_name(tmp.name + self.path.suffix)  # muxers pick the format by suffix
         self._container = av.open(str(self._tmp), mode="w", format="mp4")
         self._stream = self._container.add_stream("libx264", rate=fps)
         self._stream.width, self._stream.height = width, height
         self._stream.pix_fmt = "yuv420p"
-        self._stream.options = {"crf": str(crf), "preset": "veryfast", "g": str(keyframe_interval or fps)}
+        self._stream.options = {
+            "crf": str(crf),
+            "preset": "veryfast",
+            "g": str(keyframe_interval or fps),
+        }
         self.num_frames = 0
 
     def write(self, frame: np.ndarray) -> None:
@@ -47,13 +52,18 @@ class Mp4Writer:
             raise ValueError(
                 f"{self.path}: frame shape {frame.shape} != ({self._stream.height}, {self._stream.width}, 3)"
             )
-        video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame, np.uint8), format="rgb24")
+        video_frame = av.VideoFrame.from_ndarray(
+            np.ascontiguousarray(frame, np.uint8), format="rgb24"
+        )
         for packet in self._stream.encode(video_frame):
             self._container.mux(packet)
         self.num_frames += 1
 
     def close(self) -> Path:
         """Flush, finish the file and move it into place."""
+        if self.num_frames == 0:
+            self.abort()
+            raise ValueError(f"{self.path}: no frames written")
         for packet in self._stream.encode():
             self._container.mux(packet)
         self._container.close()
