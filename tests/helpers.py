@@ -16,3 +16,91 @@ def moving_square_video(
         x, y = (3 * i) % (width - 8), (2 * i) % (height - 8)
         frames[i, y : y + 8, x : x + 8] = color
     return frames
+
+
+def sprite_game(num_frames: int, seed: int, size: int = 48) -> tuple[np.ndarray, np.ndarray]:
+    """A tiny game whose action is visible: a sprite moves with the d-pad, flashes on `south`.
+
+    Returns frames (N, size, size, 3) uint8 and Atari-style env actions (N,) where frame t+1
+    shows the effect of action t. Actions are held for a few frames, like a person would.
+    """
+    from nitrogen_hf.actions import ATARI_ACTIONS
+
+    moves = {
+        "NOOP": (0, 0),
+        "FIRE": (0, 0),
+        "UP": (0, -3),
+        "DOWN": (0, 3),
+        "LEFT": (-3, 0),
+        "RIGHT": (3, 0),
+    }
+    names = list(moves)
+    rng = np.random.default_rng(seed)
+    frames = np.zeros((num_frames, size, size, 3), np.uint8)
+    frames[:] = (30, 30, 60)
+    actions = np.zeros(num_frames, np.int64)
+    x, y, current = size // 2, size // 2, "NOOP"
+    for t in range(num_frames):
+        color = (250, 80, 80) if t > 0 and names[actions[t - 1]] == "FIRE" else (80, 250, 80)
+        frames[t, y - 3 : y + 3, x - 3 : x + 3] = color
+        if rng.random() < 0.3:
+            current = names[rng.integers(len(names))]
+        actions[t] = names.index(current)
+        dx, dy = moves[current]
+        x, y = int(np.clip(x + dx, 4, size - 4)), int(np.clip(y + dy, 4, size - 4))
+    # Map our 6-name order onto the ALE action indices.
+    return frames, np.array([ATARI_ACTIONS.index(names[a]) for a in actions])
+
+
+def make_sprite_dataset(root, num_videos: int = 6, num_frames: int = 120, chunk: int = 60):
+    """Videos + NitroGen chunks of `sprite_game`, built into a dataset with a validation split.
+
+    Video ids are chosen so that the validation split (fraction 0.34) is never empty.
+    Returns the dataset folder.
+    """
+    from pathlib import Path
+
+    from nitrogen_hf.actions import ATARI_ACTIONS, AtariActionMap
+    from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset, split_of
+    from nitrogen_hf.data.metadata import ChunkMetadata, OriginalVideo
+    from nitrogen_hf.data.nitrogen_writer import write_chunk
+    from nitrogen_hf.data.video_writer import write_mp4
+
+    root = Path(root)
+    mapping = AtariActionMap(ATARI_ACTIONS)
+    ids, k = [], 0
+    while len(ids) < num_videos or not any(split_of(v, 0.34) == "validation" for v in ids):
+        ids = (
+            [*ids[-(num_videos - 1) :], f"sprite-{k:03d}"]
+            if len(ids) >= num_videos
+            else [*ids, f"sprite-{k:03d}"]
+        )
+        k += 1
+    for index, video_id in enumerate(ids):
+        frames, actions = sprite_game(num_frames, seed=index)
+        write_mp4(root / "videos" / f"{video_id}.mp4", frames, fps=30)
+        gamepad = mapping.to_gamepad(actions)
+        for c, start in enumerate(range(0, num_frames, chunk)):
+            video = OriginalVideo(
+                video_id,
+                start / 30,
+                (start + chunk) / 30,
+                source="test",
+                fps=30,
+                resolution=frames.shape[1:3],
+                start_frame=start,
+            )
+            meta = ChunkMetadata(
+                f"{video_id}_chunk_{c:04d}_actions", f"{c:04d}", chunk, video, game="sprite"
+            )
+            write_chunk(root / "actions", meta, gamepad[start : start + chunk])
+    build_dataset(
+        BuildConfig(
+            actions=[root / "actions"],
+            videos=root / "videos",
+            out=root / "dataset",
+            validation_fraction=0.34,
+            progress=False,
+        )
+    )
+    return root / "dataset"

@@ -104,6 +104,102 @@ def _run_build_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_train_idm(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train-idm", help="train the inverse dynamics model (Accelerate; calibrates at the end)"
+    )
+    p.add_argument("--data", required=True, help="build-dataset folder or Hub dataset id")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--preset", choices=("debug", "cpu", "gpu"), default="cpu")
+    p.add_argument(
+        "--videos", type=Path, help="folder of the user's videos (re-points video paths)"
+    )
+    p.add_argument("--num-frames", type=int, help="window T (2 = the seed's frame t, t+1 model)")
+    p.add_argument("--frame-size", type=int, nargs=2, metavar=("H", "W"))
+    p.add_argument("--backbone", help="HF vision model name/path as the trunk instead of the CNN")
+    p.add_argument("--max-steps", type=int)
+    p.add_argument("--max-minutes", type=float)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--num-workers", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--no-resume", action="store_true", help="ignore checkpoints in --out")
+    p.add_argument(
+        "--target-precision", type=float, help="label precision the confidence threshold must reach"
+    )
+    p.set_defaults(func=_run_train_idm)
+
+
+def _run_train_idm(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from nitrogen_hf.training.train_idm import idm_preset, train_idm
+
+    config = idm_preset(args.preset, args.data, args.out, videos_dir=args.videos)
+    config.model = replace(
+        config.model,
+        **_given(args, num_frames="num_frames", frame_size="frame_size", backbone="backbone"),
+    )
+    config.train = replace(
+        config.train,
+        **_given(
+            args,
+            max_steps="max_steps",
+            max_minutes="max_minutes",
+            batch_size="batch_size",
+            learning_rate="lr",
+            num_workers="num_workers",
+            seed="seed",
+        ),
+    )
+    config.train.resume = not args.no_resume
+    config.augment.enabled = not args.no_augment
+    if args.target_precision is not None:
+        config.target_precision = args.target_precision
+    print(json.dumps(train_idm(config), indent=2, default=str))
+    return 0
+
+
+def _add_eval_idm(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval-idm", help="score an IDM against ground truth and baselines")
+    p.add_argument("--model", required=True, help="IDM folder or Hub id")
+    p.add_argument("--data", required=True, help="build-dataset folder or Hub dataset id")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--split", default="validation")
+    p.add_argument("--train-split", default="train", help="fits the majority baseline ('' to skip)")
+    p.add_argument("--baseline-model", help="a second IDM to compare, e.g. the T=2 model")
+    p.add_argument("--videos", type=Path)
+    p.add_argument("--max-chunks", type=int)
+    p.set_defaults(func=_run_eval_idm)
+
+
+def _run_eval_idm(args: argparse.Namespace) -> int:
+    from nitrogen_hf.evaluation.idm_report import IDMEvalConfig, evaluate_idm
+
+    metrics = evaluate_idm(
+        IDMEvalConfig(
+            model=args.model,
+            data=args.data,
+            out=args.out,
+            split=args.split,
+            train_split=args.train_split or None,
+            baseline_model=args.baseline_model,
+            videos_dir=args.videos,
+            max_chunks=args.max_chunks,
+        )
+    )
+    print((args.out / "metrics.md").read_text())
+    print(f"macro_f1 {metrics['macro_f1']}")
+    return 0
+
+
+def _given(args: argparse.Namespace, **names: str) -> dict:
+    """{field: value} for the options the user actually gave (None = keep the preset's)."""
+    values = {field: getattr(args, option) for field, option in names.items()}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if v is not None}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nitrogen-hf",
@@ -111,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_record, _add_inspect, _add_build_dataset):
+    for add in (_add_record, _add_inspect, _add_build_dataset, _add_train_idm, _add_eval_idm):
         add(sub)
     return parser
 

@@ -1,0 +1,306 @@
+"""Play real Atari games and write them in the NitroGen layout (`nitrogen-hf record`).
+
+Frame t of a video is the observation *before* action t, and action row t is what the
+player pressed on seeing it, so action t causes the change from frame t to t + 1. With the
+overlay on, frame t also shows action t's buttons, as a streamer's controller overlay does.
+
+Output folder:
+    videos/<video_id>.mp4            H.264, native 160x210 frames
+    actions/<video_id>/...           overlay videos: labeled chunks, NitroGen-style
+    ground_truth/<video_id>/...      walkthrough videos (no overlay): labels kept aside
+    recording.json                   one entry per video; the resume marker
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nitrogen_hf.actions import AtariActionMap, GamepadActions
+from nitrogen_hf.data.files import replace_folder, temporary_sibling
+from nitrogen_hf.data.metadata import ChunkMetadata, OriginalVideo
+from nitrogen_hf.data.nitrogen_writer import chunk_folder_name, write_chunk
+from nitrogen_hf.envs import manifest
+from nitrogen_hf.envs.atari import CONTROLLER_TYPE, frameskip_for, game_name, make_env, rom_name
+from nitrogen_hf.envs.overlay import GamepadOverlay, OverlayConfig
+from nitrogen_hf.envs.policies import POLICIES, Policy, check_expert, make_policy
+
+logger = logging.getLogger(__name__)
+
+WALKTHROUGH_MARKER = "-wt"  # video ids of overlay-free videos end with it
+FULL_FRAME = {"xtl": 0.0, "ytl": 0.0, "xbr": 1.0, "ybr": 1.0}  # ALE frames are all game
+
+
+@dataclass
+class RecordConfig:
+    """One `record` run: which game, who plays, how many episodes, where to write."""
+
+    env_id: str = "ALE/Pong-v5"  # any Gymnasium ALE/<Game>-v5 id
+    episodes: int = 1
+    policy: str = "sticky"  # random | sticky | expert
+    overlay: bool = True  # draw the gamepad (labeled data) or not (walkthrough)
+    fps: int = 30  # video and action rate; must divide 60
+    max_seconds: float = 120.0  # cap on each episode's length
+    out: Path = Path("recordings")
+    seed: int = 0  # env and policy seeds of every episode derive from it
+    chunk_seconds: float = 20.0  # NitroGen chunk length: 600 rows at 30 fps
+    crf: int = 18  # H.264 quality: visually lossless
+    progress: bool = True  # a tqdm bar per episode
+    overlay_style: OverlayConfig = field(default_factory=OverlayConfig)
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        frameskip_for(self.fps)
+        game = game_name(self.env_id)
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy {self.policy!r}: expected one of {POLICIES}")
+        if self.policy == "expert":
+            check_expert(game)
+        if self.episodes < 0 or self.seed < 0:
+            raise ValueError(f"episodes ({self.episodes}) and seed ({self.seed}) must be >= 0")
+        if self.max_seconds * self.fps < 1 or self.chunk_seconds * self.fps < 1:
+            raise ValueError(
+                f"max_seconds ({self.max_seconds}) and chunk_seconds ({self.chunk_seconds}) "
+                f"must each last at least one frame at {self.fps} fps"
+            )
+
+    @property
+    def max_frames(self) -> int:
+        return int(round(self.max_seconds * self.fps))
+
+    @property
+    def chunk_frames(self) -> int:
+        return int(round(self.chunk_seconds * self.fps))
+
+    @property
+    def label_folder(self) -> str:
+        return "actions" if self.overlay else "ground_truth"
+
+
+@dataclass
+class EpisodeResult:
+    """What was played: the executed env actions (one per recorded frame) and the score."""
+
+    actions: list[int]
+    total_return: float
+    terminated: bool  # the game ended (as opposed to the time cap or the env's limit)
+
+
+def video_id_for(game: str, policy: str, seed: int, episode: int, overlay: bool) -> str:
+    """Readable, unique per (game, policy, seed, episode, overlay): 'pong-sticky-s0-e000'."""
+    marker = "" if overlay else WALKTHROUGH_MARKER
+    return f"{game}-{policy}-s{seed}-e{episode:03d}{marker}"
+
+
+def episode_seeds(seed: int, episode: int) -> tuple[int, np.random.Generator]:
+    """(env seed, policy rng) of one episode, both derived from the run seed and the index."""
+    sequence = np.random.SeedSequence([seed, episode])
+    env_seed = int(sequence.generate_state(1)[0])
+    return env_seed, np.random.default_rng(sequence.spawn(1)[0])
+
+
+def play_episode(
+    env: Any,
+    policy: Policy,
+    env_seed: int,
+    rng: np.random.Generator,
+    max_frames: int,
+    on_frame: Callable[[np.ndarray, int], None] | None = None,
+    progress: str | None = None,
+) -> EpisodeResult:
+    """Play until the game ends or `max_frames`; `on_frame(observation, action)` sees each frame.
+
+    `progress` names a tqdm bar (None: no bar).
+    """
+    from tqdm.auto import tqdm
+
+    observation, _ = env.reset(seed=env_seed)
+    policy.reset()
+    actions: list[int] = []
+    total, terminated = 0.0, False
+    with tqdm(
+        total=max_frames, desc=progress, unit="frame", disable=progress is None, leave=False
+    ) as bar:
+        while len(actions) < max_frames:
+            action = int(policy.act(observation, env.unwrapped.ale.getRAM(), rng))
+            if on_frame is not None:
+                on_frame(observation, action)
+            actions.append(action)
+            observation, reward, terminated, truncated, _ = env.step(action)
+            total += float(reward)
+            bar.update()
+            if terminated or truncated:
+                break
+    return EpisodeResult(actions, total, bool(terminated))
+
+
+def chunk_metadata(
+    config: RecordConfig, video_id: str, env_seed: int, resolution: tuple[int, int],
+    box: tuple[int, int, int, int] | None, index: int, start: int, size: int,
+) -> ChunkMetadata:  # fmt: skip
+    """Metadata of chunk `index` (frames [start, start + size)) with every field of the format."""
+    fps = config.fps
+    video = OriginalVideo(
+        video_id=video_id,
+        start_time=start / fps,
+        end_time=(start + size) / fps,
+        source="ale",
+        url=f"ale://{rom_name(config.env_id)}-v5?seed={env_seed}&frameskip={frameskip_for(fps)}",
+        resolution=resolution,
+        duration=size / fps,
+        start_frame=start,
+        end_frame=start + size - 1,  # inclusive, as in the released files
+        fps=fps,
+    )
+    return ChunkMetadata(
+        uuid=f"{video_id}_chunk_{index:04d}_actions",
+        chunk_id=f"{index:04d}",
+        chunk_size=size,
+        original_video=video,
+        game=game_name(config.env_id),
+        controller_type=CONTROLLER_TYPE,
+        bbox_controller_overlay=box,
+        bbox_game_area=dict(FULL_FRAME),
+        extra={
+            "label_source": "overlay" if config.overlay else "ground_truth",
+            "env_id": config.env_id,
+            "policy": config.policy,
+        },
+    )
+
+
+def write_chunks(root: Path, chunks: list[ChunkMetadata], actions: GamepadActions) -> list[Path]:
+    """Write all chunks of one video into `root/<video_id>/`, replacing any older set at once."""
+    video_id = chunks[0].video_id
+    root.mkdir(parents=True, exist_ok=True)
+    staging = temporary_sibling(root / video_id)  # hidden: readers skip it
+    try:
+        for meta in chunks:
+            write_chunk(
+                staging, meta, actions[meta.start_frame : meta.start_frame + meta.chunk_size]
+            )
+        replace_folder(staging / video_id, root / video_id)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [root / chunk_folder_name(video_id, int(meta.chunk_id)) for meta in chunks]
+
+
+def record_episode(
+    env: Any, config: RecordConfig, episode: int, overlay: GamepadOverlay | None
+) -> dict[str, Any]:
+    """Record one episode (video, then chunks) and return its recording.json entry."""
+    from nitrogen_hf.data.video_writer import Mp4Writer
+
+    game = game_name(config.env_id)
+    video_id = video_id_for(game, config.policy, config.seed, episode, config.overlay)
+    env_seed, rng = episode_seeds(config.seed, episode)
+    meanings = env.unwrapped.get_action_meanings()
+    action_map = AtariActionMap(meanings)
+    policy = make_policy(config.policy, game, meanings, config.fps)
+    draw = _frame_drawer(overlay, action_map)
+    height, width = env.observation_space.shape[:2]
+    video_path = config.out / "videos" / f"{video_id}.mp4"
+    with Mp4Writer(video_path, config.fps, width, height, crf=config.crf) as writer:
+        result = play_episode(
+            env, policy, env_seed, rng, config.max_frames,
+            on_frame=lambda observation, action: writer.write(draw(observation, action)),
+            progress=video_id if config.progress else None,
+        )  # fmt: skip
+    box = overlay.box if overlay is not None else None
+    frames = len(result.actions)
+    chunks = [
+        chunk_metadata(config, video_id, env_seed, (height, width), box, i, start, size)
+        for i, (start, size) in enumerate(chunk_spans(frames, config.chunk_frames))
+    ]
+    paths = write_chunks(
+        config.out / config.label_folder, chunks, action_map.to_gamepad(result.actions)
+    )
+    return {
+        **_settings(config, episode),
+        "video_id": video_id,
+        "game": game,
+        "env_seed": env_seed,
+        "return": result.total_return,
+        "frames": frames,
+        "seconds": frames / config.fps,
+        "terminated": result.terminated,
+        "truncated": not result.terminated,  # cut by max_seconds or the env's own time limit
+        "video": video_path.relative_to(config.out).as_posix(),
+        "label_source": chunks[0].extra["label_source"],
+        "chunks": [p.relative_to(config.out).as_posix() for p in paths],
+        "bbox_controller_overlay": list(box) if box else None,
+    }
+
+
+def chunk_spans(num_frames: int, chunk_frames: int) -> list[tuple[int, int]]:
+    """(start, size) of consecutive chunks; the last one keeps its true, shorter size."""
+    return [
+        (start, min(chunk_frames, num_frames - start))
+        for start in range(0, num_frames, chunk_frames)
+    ]
+
+
+def _frame_drawer(
+    overlay: GamepadOverlay | None, action_map: AtariActionMap
+) -> Callable[[np.ndarray, int], np.ndarray]:
+    """The video frame for (observation, action): with the action's buttons drawn, or as is."""
+    if overlay is None:
+        return lambda observation, action: observation
+    return lambda observation, action: overlay.draw(observation, action_map.to_buttons(action))
+
+
+def record(config: RecordConfig) -> dict[str, Any]:
+    """Record `config.episodes` episodes, skipping those already complete in `config.out`."""
+    env = make_env(config.env_id, config.fps)
+    height, width = env.observation_space.shape[:2]
+    overlay = GamepadOverlay(height, width, config.overlay_style) if config.overlay else None
+    game = game_name(config.env_id)
+    recorded, skipped, started = [], [], time.perf_counter()
+    try:
+        for episode in range(config.episodes):
+            video_id = video_id_for(game, config.policy, config.seed, episode, config.overlay)
+            entry = manifest.load_manifest(config.out).get(video_id)
+            if manifest.is_complete(config.out, entry, _settings(config, episode)):
+                skipped.append(video_id)
+                continue
+            entry = record_episode(env, config, episode, overlay)
+            manifest.add_entry(config.out, entry)
+            recorded.append({k: entry[k] for k in ("video_id", "return", "frames", "terminated")})
+            logger.info(
+                "%s: return %.1f over %d frames", video_id, entry["return"], entry["frames"]
+            )
+    finally:
+        env.close()
+    seconds = time.perf_counter() - started
+    frames = sum(r["frames"] for r in recorded)
+    return {
+        "out": str(config.out),
+        "env_id": config.env_id,
+        "policy": config.policy,
+        "overlay": config.overlay,
+        "recorded": recorded,
+        "skipped": skipped,
+        "frames_recorded": frames,
+        "wall_seconds": round(seconds, 3),
+        "frames_per_second": round(frames / seconds, 1) if frames else None,
+    }
+
+
+def _settings(config: RecordConfig, episode: int) -> dict[str, Any]:
+    """The fields of an entry that must match for a re-run to reuse it."""
+    return {
+        "env_id": config.env_id,
+        "policy": config.policy,
+        "seed": config.seed,
+        "episode": episode,
+        "overlay": config.overlay,
+        "fps": config.fps,
+        "max_seconds": config.max_seconds,
+    }

@@ -1,0 +1,158 @@
+"""Run an IDM over whole labeled chunks (the labeler's sliding windows), calibrate its
+confidence, and score it against ground truth and baselines (`nitrogen-hf eval-idm`)."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from nitrogen_hf.actions import NUM_BUTTONS, GamepadActions
+from nitrogen_hf.data.nitrogen_reader import ChunkError
+from nitrogen_hf.data.windows import ReaderCache, WindowConfig, load_chunk_frames
+from nitrogen_hf.evaluation.calibration import (
+    fit_button_temperature,
+    fit_stick_temperature,
+    reliability,
+    threshold_for_precision,
+)
+from nitrogen_hf.models.idm.modeling_idm import NitroGenIDM, decode_logits
+
+logger = logging.getLogger("nitrogen_hf")
+
+
+@dataclass
+class ChunkPredictions:
+    """Per-transition predictions and ground truth over many chunks (M transitions)."""
+
+    vectors: np.ndarray  # (M, 25) predicted, buttons as probabilities
+    confidence: np.ndarray  # (M,)
+    button_logits: torch.Tensor  # (M, 21) raw
+    stick_logits: torch.Tensor  # (M, 4, bins) raw
+    targets: np.ndarray  # (M, 25) true model vectors
+    observed: np.ndarray  # (M, 25) bool
+    games: np.ndarray  # (M,) str
+    chunks: int
+    skipped: dict
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+def predict_chunks(
+    model: NitroGenIDM,
+    rows,
+    backend: str = "auto",
+    max_chunks: int | None = None,
+    batch_size: int = 32,
+) -> ChunkPredictions:
+    """Label every transition of every chunk row and pair it with the truth."""
+    config = WindowConfig(frame_size=tuple(model.config.frame_size), backend=backend, shuffle=False)
+    readers, skipped = ReaderCache(backend), Counter()
+    parts: dict[str, list] = {k: [] for k in ("vec", "conf", "bl", "sl", "tgt", "obs", "game")}
+    count = 0
+    model.eval()
+    for row in tqdm(rows, desc="predict", total=max_chunks, leave=False):
+        if max_chunks is not None and count >= max_chunks:
+            break
+        try:
+            _, frames = load_chunk_frames(row, np.arange(row["num_frames"]), readers, config)
+        except ChunkError as error:
+            skipped[error.kind] += 1
+            logger.warning("skipped chunk %s: %s", row["uuid"], error)
+            continue
+        prediction = model.predict_sequence(frames, batch_size=batch_size)
+        truth = GamepadActions(
+            np.asarray(row["buttons"]), np.asarray(row["sticks"]), np.asarray(row["observed"])
+        )
+        n = len(prediction.vector)
+        parts["vec"].append(prediction.vector.numpy())
+        parts["conf"].append(prediction.confidence.numpy())
+        parts["bl"].append(prediction.button_logits)
+        parts["sl"].append(prediction.stick_logits)
+        parts["tgt"].append(truth.to_vector()[:n])
+        parts["obs"].append(np.tile(truth.observed, (n, 1)))
+        parts["game"].append(np.full(n, row["game"] or "unknown", dtype=object))
+        count += 1
+    readers.close()
+    if count == 0:
+        raise RuntimeError(f"no chunk could be evaluated (skipped: {dict(skipped)})")
+    return ChunkPredictions(
+        np.concatenate(parts["vec"]),
+        np.concatenate(parts["conf"]),
+        torch.cat(parts["bl"]),
+        torch.cat(parts["sl"]),
+        np.concatenate(parts["tgt"]),
+        np.concatenate(parts["obs"]),
+        np.concatenate(parts["game"]),
+        count,
+        dict(skipped),
+    )
+
+
+def frames_correct(
+    predictions: ChunkPredictions, trained_dims: np.ndarray, bins: int
+) -> np.ndarray:
+    """(M,) whether every observed, trained dim is right: buttons at 0.5, sticks in the true bin."""
+    dims = predictions.observed & trained_dims[None, :]
+    button_wrong = (predictions.vectors[:, :NUM_BUTTONS] > 0.5) != (
+        predictions.targets[:, :NUM_BUTTONS] > 0.5
+    )
+    true_bins = np.rint(predictions.targets[:, NUM_BUTTONS:] * (bins - 1))
+    stick_wrong = predictions.stick_logits.argmax(-1).numpy() != true_bins
+    wrong = np.concatenate([button_wrong, stick_wrong], axis=1) & dims
+    return ~wrong.any(axis=1)
+
+
+def calibrate(model: NitroGenIDM, predictions: ChunkPredictions, target_precision: float) -> dict:
+    """Temperature-scale both heads on held-out predictions, then pick the confidence threshold
+    that keeps labels right `target_precision` of the time. Updates `model.config` in place."""
+    trained = np.asarray(model.config.trained_dims, bool)
+    mask = torch.from_numpy(predictions.observed & trained[None, :])
+    targets = torch.from_numpy(predictions.targets)
+    bins = model.config.stick_bins
+    before = reliability(predictions.confidence, frames_correct(predictions, trained, bins))
+    model.config.button_temperature = fit_button_temperature(
+        predictions.button_logits, targets[:, :NUM_BUTTONS], mask[:, :NUM_BUTTONS]
+    )
+    true_bins = torch.round(targets[:, NUM_BUTTONS:] * (bins - 1)).long()
+    model.config.stick_temperature = fit_stick_temperature(
+        predictions.stick_logits, true_bins, mask[:, NUM_BUTTONS:]
+    )
+    decoded = decode_logits(predictions.button_logits, predictions.stick_logits, model.config)
+    predictions.vectors, predictions.confidence = decoded.vector.numpy(), decoded.confidence.numpy()
+    correct = frames_correct(predictions, trained, bins)
+    after = reliability(predictions.confidence, correct)
+    threshold = threshold_for_precision(predictions.confidence, correct, target_precision)
+    model.config.confidence_threshold = threshold["threshold"]
+    return {
+        "button_temperature": model.config.button_temperature,
+        "stick_temperature": model.config.stick_temperature,
+        "ece_before": before["ece"],
+        "ece_after": after["ece"],
+        "reliability": after,
+        "threshold": threshold,
+        "frames": len(predictions),
+    }
+
+
+def trained_dims_of(rows) -> list[bool]:
+    """Union of the observed masks of the training chunks (label columns only, no video)."""
+    union = None
+    for row in rows:
+        mask = np.asarray(row["observed"], bool)
+        union = mask if union is None else union | mask
+    if union is None:
+        raise RuntimeError("no training chunks: cannot tell which action dims are observed")
+    return union.tolist()
+
+
+def save_calibration_plot(report: dict, path: Path) -> Path:
+    from nitrogen_hf.evaluation.calibration import plot_reliability
+
+    return plot_reliability(report["reliability"], path)

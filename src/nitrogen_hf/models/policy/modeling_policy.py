@@ -1,0 +1,214 @@
+"""NitroGen vision-action policy: frames (+ game id) -> a chunk of gamepad actions by flow matching.
+
+vision tower -> [game token] + image tokens, left-padded with zeros -> VL self-attention
+stack (the memory) -> DiT over encoded noisy actions, cross-attending to the memory ->
+decoded velocity. Parameter names map one-to-one onto NVIDIA's released `ng.pt`
+(see `convert_nitrogen.py`), so those weights load without renaming.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import AutoModel, PreTrainedModel
+from transformers import initialization as init
+
+from ...schedulers import FlowMatchingScheduler
+from .action_codec import ActionDecoder, ActionEncoder, CategorySpecificLinear
+from .configuration_policy import NitroGenPolicyConfig
+from .dit import DiT, SelfAttentionStack, SinusoidalPositions, sinusoid_table
+from .processing_policy import ActionChunk, frames_to_batch, preprocess_frames
+
+GameSpec = int | str | Sequence[int | str] | torch.Tensor | None
+
+
+class NitroGenPolicy(PreTrainedModel):
+    """Flow-matching policy over a HF vision backbone (SigLIP 2 by default).
+
+    `forward` is one velocity evaluation (the documented NitroGen forward); `compute_loss` is
+    the masked flow-matching loss for the shared training loop; `predict_action` samples a chunk,
+    computing the vision tower, the VL stack and the memory keys/values once per call.
+    """
+
+    config_class = NitroGenPolicyConfig
+    base_model_prefix = "nitrogen_policy"
+    main_input_name = "pixel_values"
+    _supports_sdpa = True
+    _no_split_modules = ["TransformerBlock"]
+
+    def __init__(self, config: NitroGenPolicyConfig):
+        super().__init__(config)
+        self.vision_encoder = AutoModel.from_config(config.vision_config)
+        self.game_embedding = (
+            nn.Embedding(config.num_games + 1, config.vision_hidden_size) if config.num_games else None
+        )
+        self.vl_self_attention_model = SelfAttentionStack(config)
+        self.model = DiT(config)
+        self.action_encoder = ActionEncoder(config.action_dim, config.hidden_size, config.num_embodiments)
+        self.action_decoder = ActionDecoder(config.hidden_size, config.action_dim, config.num_embodiments)
+        self.position_embedding = (
+            nn.Embedding(config.max_action_positions, config.hidden_size)
+            if config.add_action_position_embedding
+            else None
+        )
+        self.scheduler = FlowMatchingScheduler(
+            num_train_timesteps=config.num_timestep_buckets,
+            noise_beta_alpha=config.noise_beta_alpha,
+            noise_beta_beta=config.noise_beta_beta,
+            noise_s=config.noise_s,
+        )
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        """Defaults for Linear/Embedding/LayerNorm; our per-embodiment weights and fixed sinusoids."""
+        super()._init_weights(module)
+        if isinstance(module, CategorySpecificLinear):
+            init.normal_(module.W, mean=0.0, std=self.config.initializer_range)
+            init.zeros_(module.b)
+        elif isinstance(module, SinusoidalPositions):
+            init.copy_(module.pe, sinusoid_table(module.pe.shape[1], module.pe.shape[2]))
+
+    @classmethod
+    def from_nitrogen_checkpoint(cls, path_or_dict, game_names=None, vision_config=None) -> NitroGenPolicy:
+        """Build from NVIDIA's `ng.pt` (path or loaded dict), loading every weight strictly."""
+        from .convert_nitrogen import load_nitrogen_checkpoint
+
+        return load_nitrogen_checkpoint(path_or_dict, game_names=game_names, vision_config=vision_config)
+
+    # --- inputs ---------------------------------------------------------------------------
+    def preprocess(self, frames) -> torch.Tensor:
+        """uint8 frames (B, [C,] 3, H, W) or one (3, H, W) -> pixel values (B, C, 3, h, w)."""
+        frames = frames_to_batch(frames, self.config.frame_per_sample).to(self.device)
+        return preprocess_frames(
+            frames, self.config.image_size, self.config.image_mean, self.config.image_std, self.dtype
+        )
+
+    def game_ids(self, game: GameSpec, batch_size: int) -> torch.Tensor | None:
+        """(B,) embedding rows for `game`: None -> 0 (unconditional), ids, names, or one per sample."""
+        if self.game_embedding is None:
+            if game is not None:
+                raise ValueError("this policy has no game embedding (num_games=0); pass game=None")
+            return None
+        if game is None:
+            return torch.zeros(batch_size, dtype=torch.long, device=self.device)
+        games = game.tolist() if isinstance(game, torch.Tensor) else game
+        if isinstance(games, int | str):
+            games = [games] * batch_size
+        ids = torch.tensor([self._game_row(g) for g in games], dtype=torch.long, device=self.device)
+        if ids.shape != (batch_size,):
+            raise ValueError(f"got {len(ids)} games for a batch of {batch_size}")
+        return ids
+
+    def _game_row(self, game: int | str) -> int:
+        names = self.config.game_names or []
+        if isinstance(game, str):
+            if game not in names:
+                raise ValueError(f"unknown game {game!r}; known: {names[:10]}...; pass None for unconditional")
+            return names.index(game) + 1
+        if not 0 <= game <= self.config.num_games:
+            raise ValueError(f"game id {game} outside 0..{self.config.num_games}")
+        return int(game)
+
+    # --- the documented forward -----------------------------------------------------------
+    def embed_observations(
+        self, pixel_values: torch.Tensor, game_ids: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """(B, C, 3, h, w) -> (B, max_sequence_length, V): [game] + image tokens, zeros on the LEFT."""
+        batch, frames = pixel_values.shape[:2]
+        tokens = self.vision_encoder(pixel_values=pixel_values.flatten(0, 1)).last_hidden_state
+        tokens = tokens.reshape(batch, frames * tokens.shape[1], tokens.shape[2])
+        if self.game_embedding is not None:
+            if game_ids is None:
+                game_ids = torch.zeros(batch, dtype=torch.long, device=tokens.device)
+            tokens = torch.cat([self.game_embedding(game_ids)[:, None], tokens], dim=1)
+        padding = self.config.max_sequence_length - tokens.shape[1]
+        if padding < 0:
+            raise ValueError(
+                f"{tokens.shape[1]} VL tokens exceed max_sequence_length={self.config.max_sequence_length}"
+            )
+        return F.pad(tokens, (0, 0, padding, 0))
+
+    def encode_memory(self, pixel_values: torch.Tensor, game_ids: torch.Tensor | None = None):
+        """The DiT's cross-attention memory (B, L, V): padded VL tokens through the VL stack."""
+        return self.vl_self_attention_model(self.embed_observations(pixel_values, game_ids))
+
+    def velocity(
+        self,
+        noisy_actions: torch.Tensor,
+        timestep: torch.Tensor,
+        memory: torch.Tensor | None = None,
+        memory_kv: list | None = None,
+    ) -> torch.Tensor:
+        """(B, H, 25) predicted velocity at integer bucket `timestep` (B,), given the memory or its K/V."""
+        batch, horizon = noisy_actions.shape[:2]
+        timestep = torch.as_tensor(timestep, device=noisy_actions.device).expand(batch)
+        embodiment = torch.zeros(batch, dtype=torch.long, device=noisy_actions.device)
+        tokens = self.action_encoder(noisy_actions, timestep, embodiment)
+        if self.position_embedding is not None:
+            positions = torch.arange(horizon, device=tokens.device)
+            tokens = tokens + self.position_embedding(positions)[None]
+        tokens = self.model(tokens, timestep, memory=memory, memory_kv=memory_kv)
+        return self.action_decoder(tokens, embodiment)[:, -horizon:]
+
+    def forward(
+        self,
+        pixel_values: torch.Tensor,
+        noisy_actions: torch.Tensor,
+        timestep: torch.Tensor,
+        game_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """One full velocity evaluation: pixel values (B, C, 3, h, w), actions (B, H, 25), bucket (B,)."""
+        memory = self.encode_memory(pixel_values, game_ids)
+        return self.velocity(noisy_actions, timestep, memory=memory)
+
+    # --- training and sampling ------------------------------------------------------------
+    def compute_loss(
+        self,
+        frames: torch.Tensor,
+        actions: torch.Tensor,
+        observed_mask: torch.Tensor,
+        game: GameSpec = None,
+    ) -> torch.Tensor:
+        """Masked flow-matching MSE: frames uint8 (B, [C,] 3, H, W), actions (B, H, 25) model layout,
+        observed_mask (25,), (B, 25) or (B, H, 25); unobserved dims carry no gradient."""
+        pixel_values = self.preprocess(frames)
+        actions = actions.to(device=self.device, dtype=self.dtype)
+        noise = torch.randn_like(actions)
+        time = self.scheduler.sample_time(actions.shape[0], device=self.device)
+        noisy = self.scheduler.add_noise(actions, noise, time)
+        game_ids = self.game_ids(game, actions.shape[0])
+        predicted = self(pixel_values, noisy, self.scheduler.time_to_bucket(time), game_ids)
+        mask = torch.as_tensor(observed_mask, device=self.device)
+        if mask.ndim == 2:
+            mask = mask[:, None]
+        mask = mask.to(predicted.dtype).expand_as(predicted)
+        error = (predicted - self.scheduler.velocity_target(actions, noise)) ** 2
+        return (error * mask).sum() / mask.sum().clamp_min(1.0)
+
+    @torch.no_grad()
+    def predict_action(
+        self,
+        frames,
+        game: GameSpec = None,
+        num_steps: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> ActionChunk:
+        """Sample one chunk per sample from uint8 frames (B, [C,] 3, H, W) or one frame (3, H, W).
+
+        The memory and every cross-attention key/value are computed once, then reused by all K
+        Euler steps (NVIDIA recomputes them per step; the numbers are the same).
+        """
+        pixel_values = self.preprocess(frames)
+        batch = pixel_values.shape[0]
+        memory = self.encode_memory(pixel_values, self.game_ids(game, batch))
+        memory_kv = self.model.memory_key_values(memory)
+        shape = (batch, self.config.action_horizon, self.config.action_dim)
+        sample = torch.randn(shape, generator=generator, device=self.device, dtype=self.dtype)
+        self.scheduler.set_timesteps(num_steps or self.config.num_inference_timesteps, self.device)
+        for bucket in self.scheduler.timesteps:
+            velocity = self.velocity(sample, bucket, memory_kv=memory_kv)
+            sample = self.scheduler.step(velocity, bucket, sample).prev_sample
+        return ActionChunk.from_vector(sample, self.config.button_threshold)

@@ -1,0 +1,131 @@
+"""Frames in, action chunks out: the policy's image processing and action decoding.
+
+Image processing reproduces transformers' `SiglipImageProcessor` (PIL backend) on batched
+tensors: bicubic resize to the tower size as PIL does it (a = -0.5 kernel, antialiased,
+8-bit fixed point, horizontal pass then vertical), rescale 1/255, normalise with mean/std.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ...actions import NUM_BUTTONS, GamepadActions
+
+# PIL's bicubic kernel parameter and support (in source pixels at scale 1).
+PIL_BICUBIC_A = -0.5
+PIL_BICUBIC_SUPPORT = 2.0
+# PIL resamples 8-bit images with fixed-point weights of this many fractional bits.
+PIL_PRECISION_BITS = 22
+
+
+def frames_to_batch(frames, frame_per_sample: int) -> torch.Tensor:
+    """uint8 frames (3, H, W), (B, 3, H, W) or (B, C, 3, H, W) -> (B, C, 3, H, W), C = frame_per_sample."""
+    frames = torch.as_tensor(frames)
+    if frames.dtype != torch.uint8:
+        raise ValueError(f"frames must be uint8 RGB, got {frames.dtype}")
+    if frames.ndim == 3:
+        frames = frames[None]
+    if frames.ndim == 4:
+        frames = frames[:, None]
+    if frames.ndim != 5 or frames.shape[2] != 3:
+        raise ValueError(f"frames must be (B, [C,] 3, H, W) uint8, got shape {tuple(frames.shape)}")
+    if frames.shape[1] != frame_per_sample:
+        raise ValueError(
+            f"got {frames.shape[1]} frames per sample, the policy expects frame_per_sample={frame_per_sample}"
+        )
+    return frames
+
+
+def _pil_bicubic(x: float) -> float:
+    x = abs(x)
+    a = PIL_BICUBIC_A
+    if x < 1.0:
+        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0
+    if x < 2.0:
+        return (((x - 5.0) * x + 8.0) * x - 4.0) * a
+    return 0.0
+
+
+def pil_resample_matrix(in_size: int, out_size: int) -> torch.Tensor:
+    """(out, in) float64 fixed-point weights of PIL's bicubic resampling along one axis."""
+    scale = in_size / out_size
+    filter_scale = max(scale, 1.0)
+    support = PIL_BICUBIC_SUPPORT * filter_scale
+    matrix = torch.zeros(out_size, in_size, dtype=torch.float64)
+    for out in range(out_size):
+        center = (out + 0.5) * scale
+        first = max(int(center - support + 0.5), 0)
+        last = min(int(center + support + 0.5), in_size)
+        weights = [_pil_bicubic((i - center + 0.5) / filter_scale) for i in range(first, last)]
+        total = sum(weights)
+        for offset, weight in enumerate(weights):
+            weight = weight / total if total != 0.0 else weight
+            fixed = weight * (1 << PIL_PRECISION_BITS)
+            matrix[out, first + offset] = math.trunc(fixed - 0.5 if fixed < 0 else fixed + 0.5)
+    return matrix
+
+
+def _resample_last_axis(images: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """One PIL pass on float64 integer pixels: round half up, clip to 8 bits."""
+    total = images @ matrix.T + (1 << (PIL_PRECISION_BITS - 1))
+    return torch.floor(total / (1 << PIL_PRECISION_BITS)).clamp(0, 255)
+
+
+def resize_like_pil(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """uint8 (..., 3, H, W) -> (..., 3, h, w) uint8, bit-identical to PIL `resize(BICUBIC)`."""
+    height, width = frames.shape[-2:]
+    if (height, width) == tuple(size):
+        return frames
+    images = frames.to(torch.float64)
+    if width != size[1]:
+        images = _resample_last_axis(images, pil_resample_matrix(width, size[1]).to(images.device))
+    if height != size[0]:
+        matrix = pil_resample_matrix(height, size[0]).to(images.device)
+        images = _resample_last_axis(images.transpose(-1, -2), matrix).transpose(-1, -2)
+    return images.to(torch.uint8)
+
+
+def preprocess_frames(
+    frames: torch.Tensor,
+    size: tuple[int, int],
+    mean: list[float],
+    std: list[float],
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """uint8 (..., 3, H, W) -> normalised pixel values (..., 3, h, w) for the vision tower."""
+    # Rescale in float64 then round to float32, as the processor does, so values match bit for bit.
+    pixels = (resize_like_pil(frames, size).to(torch.float64) * (1.0 / 255.0)).to(torch.float32)
+    mean_t = torch.tensor(mean, dtype=torch.float32, device=pixels.device)[:, None, None]
+    std_t = torch.tensor(std, dtype=torch.float32, device=pixels.device)[:, None, None]
+    return ((pixels - mean_t) / std_t).to(dtype)
+
+
+@dataclass
+class ActionChunk:
+    """A predicted chunk per sample.
+
+    vector: (B, H, 25) raw model output (buttons, then sticks in [0, 1]);
+    buttons: (B, H, 21) bool, output > threshold; sticks: (B, H, 4) in [-1, 1].
+    """
+
+    vector: torch.Tensor
+    buttons: torch.Tensor
+    sticks: torch.Tensor
+
+    @classmethod
+    def from_vector(cls, vector: torch.Tensor, threshold: float = 0.5) -> ActionChunk:
+        """Decode as `GamepadActions.from_vector` does: threshold buttons, sticks * 2 - 1 clipped."""
+        buttons = vector[..., :NUM_BUTTONS] > threshold
+        sticks = (vector[..., NUM_BUTTONS:] * 2.0 - 1.0).clamp(-1.0, 1.0)
+        return cls(vector=vector, buttons=buttons, sticks=sticks)
+
+    def to_gamepad(self, observed: np.ndarray | None = None) -> list[GamepadActions]:
+        """One `GamepadActions` of H frames per sample."""
+        buttons = self.buttons.cpu().numpy().astype(np.uint8)
+        sticks = self.sticks.float().cpu().numpy()
+        mask = np.ones(buttons.shape[-1] + sticks.shape[-1], bool) if observed is None else observed
+        return [GamepadActions(b, s, mask) for b, s in zip(buttons, sticks, strict=True)]
