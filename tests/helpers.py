@@ -104,3 +104,22 @@ def make_sprite_dataset(root, num_videos: int = 6, num_frames: int = 120, chunk:
         )
     )
     return root / "dataset"
+
+
+def iterate_in_process_group(rank: int, dataset_dir: str, out_dir: str) -> None:
+    """One DDP rank: the dataset exists before the process group, as in train-idm."""
+    import json
+    from pathlib import Path
+
+    import torch.distributed as dist
+
+    from nitrogen_hf.data.hub_dataset import load_chunk_dataset
+    from nitrogen_hf.data.windows import WindowConfig, WindowDataset
+
+    dataset = WindowDataset(
+        load_chunk_dataset(dataset_dir), WindowConfig.idm(2, frame_size=(12, 16), stride=2)
+    )
+    dist.init_process_group("gloo", init_method=f"file://{out_dir}/pg", rank=rank, world_size=2)
+    keys = [[s["uuid"], s["start_frame"]] for s in dataset]
+    Path(out_dir, f"rank{rank}.json").write_text(json.dumps(keys))
+    dist.destroy_process_group()

@@ -18,8 +18,8 @@ from nitrogen_hf.data.hub_dataset import (
     load_chunk_dataset,
     overlay_box,
     split_of,
-    video_frame_indices,
 )
+from nitrogen_hf.data.video import video_frame_indices
 
 # Video frame of each usable chunk's first step (start_time x video fps).
 EXPECTED_START_FRAME = {

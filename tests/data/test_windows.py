@@ -285,6 +285,26 @@ def test_set_epoch_reshuffles_the_same_windows(eight_chunks, tmp_path):
 
 def test_rank_defaults_and_validation():
     dataset = WindowDataset(datasets.Dataset.from_dict({"a": [1]}))
-    assert (dataset.rank, dataset.world_size) == (0, 1)
+    assert dataset.stream_index() == (0, 1)
     with pytest.raises(ValueError, match="rank"):
         WindowDataset(dataset.chunks, rank=2, world_size=2)
+
+
+def test_a_process_group_started_after_construction_still_splits_by_rank(eight_chunks, tmp_path):
+    import json
+
+    import torch.multiprocessing as mp
+
+    from helpers import iterate_in_process_group
+
+    build_dataset(
+        BuildConfig(
+            [eight_chunks / "actions"], eight_chunks / "videos", tmp_path / "ds", progress=False
+        )
+    )
+    mp.spawn(iterate_in_process_group, args=(str(tmp_path / "ds"), str(tmp_path)), nprocs=2)
+    per_rank = [
+        {tuple(k) for k in json.loads((tmp_path / f"rank{r}.json").read_text())} for r in range(2)
+    ]
+    assert per_rank[0] and per_rank[1] and not per_rank[0] & per_rank[1]
+    assert len(per_rank[0] | per_rank[1]) == 8 * 5

@@ -10,7 +10,9 @@ def _public(config) -> dict:
 
 
 def test_save_load_round_trip(tmp_path):
-    scheduler = FlowMatchingScheduler(num_train_timesteps=500, noise_beta_alpha=1.6, noise_beta_beta=0.8)
+    scheduler = FlowMatchingScheduler(
+        num_train_timesteps=500, noise_beta_alpha=1.6, noise_beta_beta=0.8
+    )
     scheduler.save_pretrained(tmp_path)
     loaded = FlowMatchingScheduler.from_pretrained(tmp_path)
     assert (tmp_path / "scheduler_config.json").exists()
@@ -47,7 +49,12 @@ def test_sample_time_follows_scaled_beta():
 
 @pytest.mark.parametrize(
     ("steps", "buckets"),
-    [(1, [0]), (3, [0, 333, 666]), (4, [0, 250, 500, 750]), (16, [int(i / 16 * 1000) for i in range(16)])],
+    [
+        (1, [0]),
+        (3, [0, 333, 666]),
+        (4, [0, 250, 500, 750]),
+        (16, [int(i / 16 * 1000) for i in range(16)]),
+    ],
 )
 def test_set_timesteps_buckets(steps, buckets):
     scheduler = FlowMatchingScheduler()
@@ -75,7 +82,9 @@ def test_euler_follows_straight_path_to_actions():
     sample = torch.randn(1, 4, 25, dtype=torch.float64)
     noise = sample.clone()
     for timestep in scheduler.timesteps:
-        (sample,) = scheduler.step(scheduler.velocity_target(actions, noise), timestep, sample, return_dict=False)
+        (sample,) = scheduler.step(
+            scheduler.velocity_target(actions, noise), timestep, sample, return_dict=False
+        )
     torch.testing.assert_close(sample, actions)
 
 

@@ -16,6 +16,8 @@ import torch.nn.functional as F
 # Extra pixels blacked out around the overlay box, as a fraction of the frame's short side
 # (covers H.264 block bleed and slightly misplaced boxes).
 DEFAULT_MASK_MARGIN = 0.02
+# ...and never fewer pixels than this: 4:2:0 chroma spreads colour ~2 px past the box.
+MIN_MASK_MARGIN_PX = 4
 
 
 def scale_box(
@@ -46,7 +48,7 @@ def mask_overlay(
         return frames
     height, width = frames.shape[-2:]
     x, y, w, h = scale_box(box, box_resolution, (height, width))
-    pad = round(margin * min(height, width))
+    pad = max(MIN_MASK_MARGIN_PX, round(margin * min(height, width))) if margin > 0 else 0
     x0, y0 = max(0, x - pad), max(0, y - pad)
     x1, y1 = min(width, x + w + pad), min(height, y + h + pad)
     out = frames.clone()

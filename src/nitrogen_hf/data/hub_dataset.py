@@ -99,15 +99,6 @@ def split_of(video_id: str, validation_fraction: float) -> str:
     return "validation" if bucket < validation_fraction else "train"
 
 
-def video_frame_indices(
-    start_time: float, steps: np.ndarray | Sequence[int], fps: float, video_fps: float
-) -> np.ndarray:
-    """(N,) int64 video frame on screen at each chunk step (a 30 fps chunk of a 60 fps video
-    takes every other frame); step 0 is `frame_index_at(start_time, video_fps)`."""
-    seconds = start_time + np.asarray(steps, dtype=np.float64) / fps
-    return np.maximum(0, np.floor(seconds * video_fps + 1e-6)).astype(np.int64)
-
-
 def overlay_box(meta: ChunkMetadata, resolution: Sequence[int]) -> list[int] | None:
     """The overlay (x, y, w, h) clipped to `resolution` (the video's when metadata has none)."""
     original = dataclasses.replace(meta.original_video, resolution=tuple(resolution))

@@ -28,6 +28,15 @@ def frame_index_at(seconds: float, fps: float) -> int:
     return max(0, math.floor(seconds * fps + 1e-6))
 
 
+def video_frame_indices(
+    start_time: float, steps: np.ndarray | Sequence[int], fps: float, video_fps: float
+) -> np.ndarray:
+    """(N,) int64 video frame on screen at each chunk step (a 30 fps chunk of a 60 fps video
+    takes every other frame); step 0 is `frame_index_at(start_time, video_fps)`."""
+    seconds = start_time + np.asarray(steps, dtype=np.float64) / fps
+    return np.maximum(0, np.floor(seconds * video_fps + 1e-6)).astype(np.int64)
+
+
 class VideoReader(ABC):
     """Random and sequential access to the frames of one video file."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nitrogen_hf.data.nitrogen_reader import Chunk
 from nitrogen_hf.data.skips import SkipLog
-from nitrogen_hf.data.video import VIDEO_EXTENSIONS, VideoError, frame_index_at, open_video
+from nitrogen_hf.data.video import VIDEO_EXTENSIONS, VideoError, open_video, video_frame_indices
 
 
 class VideoLocator:
@@ -110,8 +110,13 @@ class VideoJoiner:
             kind, message = info.split(": ", 1)
             skips.add(kind, chunk.location, message)
             return None
-        last_needed = frame_index_at(chunk.metadata.original_video.start_time, info.fps) + round(
-            (chunk.num_frames - 1) * info.fps / chunk.metadata.fps
+        last_needed = int(
+            video_frame_indices(
+                chunk.metadata.original_video.start_time,
+                [chunk.num_frames - 1],
+                chunk.metadata.fps,
+                info.fps,
+            )[0]
         )
         if last_needed >= info.num_frames:
             skips.add(

@@ -22,9 +22,8 @@ from datasets.distributed import split_dataset_by_node
 
 from nitrogen_hf.actions import GamepadActions
 from nitrogen_hf.data.frames import DEFAULT_MASK_MARGIN, prepare_frames
-from nitrogen_hf.data.hub_dataset import video_frame_indices
 from nitrogen_hf.data.nitrogen_reader import ChunkError
-from nitrogen_hf.data.video import Backend, VideoError, VideoReader, open_video
+from nitrogen_hf.data.video import Backend, VideoError, VideoReader, open_video, video_frame_indices
 
 logger = logging.getLogger("nitrogen_hf")
 T = TypeVar("T")
@@ -226,7 +225,9 @@ class WindowDataset(torch.utils.data.IterableDataset):
 
     The stream of chunk rows is split with `split_dataset_by_node` over rank x DataLoader
     workers and read with `.iter()`, which, unlike `iter(dataset)`, does not split again by
-    worker. Pass rank/world_size explicitly (e.g. from Accelerate) or let torch.distributed decide.
+    worker. Pass rank/world_size explicitly, or leave them out: torch.distributed is asked
+    when iteration starts, so a dataset built before the process group exists (e.g. before
+    Accelerate starts) still splits by rank.
     """
 
     def __init__(
@@ -240,7 +241,9 @@ class WindowDataset(torch.utils.data.IterableDataset):
             chunks = chunks.to_iterable_dataset()
         self.chunks = chunks
         self.config = config or WindowConfig()
-        self.rank, self.world_size = resolve_rank(rank, world_size)
+        if rank is not None or world_size is not None:
+            resolve_rank(rank, world_size)  # validate now
+        self.rank, self.world_size = rank, world_size
         # In shared memory so that persistent DataLoader workers see set_epoch.
         self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
         self.skipped: Counter = Counter()  # chunks skipped by this process, by kind
@@ -257,7 +260,8 @@ class WindowDataset(torch.utils.data.IterableDataset):
         """(index, count) of this reader among all ranks x DataLoader workers."""
         worker = torch.utils.data.get_worker_info()
         worker_id, num_workers = (worker.id, worker.num_workers) if worker else (0, 1)
-        return self.rank * num_workers + worker_id, self.world_size * num_workers
+        rank, world_size = resolve_rank(self.rank, self.world_size)
+        return rank * num_workers + worker_id, world_size * num_workers
 
     def rows(self) -> Iterator[dict]:
         """This reader's chunk rows for the current epoch."""

@@ -69,7 +69,12 @@ def ckpt_config(tower_dir, frames: int = 1, old_layout: bool = False) -> dict:
         "game_mapping_cfg": {"src_files": ["games.parquet"]},
         "old_layout": old_layout,
     }
-    modality_cfg = {"frame_per_sample": frames, "action_per_chunk": HORIZON, "frame_spacing": 2, "action_shift": 1}
+    modality_cfg = {
+        "frame_per_sample": frames,
+        "action_per_chunk": HORIZON,
+        "frame_spacing": 2,
+        "action_shift": 1,
+    }
     return {
         "experiment_name": "synthetic",
         "model_cfg": model_cfg,
@@ -86,12 +91,17 @@ def synthetic_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
         return torch.randn(*shape, generator=generator) * scale
 
     def linear(name, out_features, in_features):
-        return {f"{name}.weight": rand(out_features, in_features), f"{name}.bias": rand(out_features)}
+        return {
+            f"{name}.weight": rand(out_features, in_features),
+            f"{name}.bias": rand(out_features),
+        }
 
     with torch.device("meta"):  # only the tower's key names and shapes; values come from `rand`
         tower = SiglipVisionModel(SiglipVisionConfig(**TOWER))
     state = {
-        f"vision_encoder.{k}": (1 + rand(*v.shape)) if "norm" in k and k.endswith("weight") else rand(*v.shape)
+        f"vision_encoder.{k}": (1 + rand(*v.shape))
+        if "norm" in k and k.endswith("weight")
+        else rand(*v.shape)
         for k, v in tower.state_dict().items()
     }
     for n in range(VL_LAYERS):
@@ -114,9 +124,15 @@ def synthetic_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
         state |= linear(p + "ff.net.0.proj", 4 * D, D) | linear(p + "ff.net.2", D, 4 * D)
     state |= linear("model.proj_out_1", 2 * D, D) | linear("model.proj_out_2", D, D)
     for name, (fan_in, fan_out) in {"W1": (25, D), "W2": (2 * D, D), "W3": (D, D)}.items():
-        state |= {f"action_encoder.{name}.W": rand(E, fan_in, fan_out), f"action_encoder.{name}.b": rand(E, fan_out)}
+        state |= {
+            f"action_encoder.{name}.W": rand(E, fan_in, fan_out),
+            f"action_encoder.{name}.b": rand(E, fan_out),
+        }
     for name, (fan_in, fan_out) in {"layer1": (D, D), "layer2": (D, 25)}.items():
-        state |= {f"action_decoder.{name}.W": rand(E, fan_in, fan_out), f"action_decoder.{name}.b": rand(E, fan_out)}
+        state |= {
+            f"action_decoder.{name}.W": rand(E, fan_in, fan_out),
+            f"action_decoder.{name}.b": rand(E, fan_out),
+        }
     state["position_embedding.weight"] = rand(MAX_SEQ_LEN, D)
     state["game_embedding.weight"] = rand(GAMES + 1, V)
     return state
@@ -131,7 +147,10 @@ def tower_dir(tmp_path):
 
 
 def make_checkpoint(tower_dir, frames=1, old_layout=False) -> dict:
-    return {"model": synthetic_state_dict(), "ckpt_config": ckpt_config(tower_dir, frames, old_layout)}
+    return {
+        "model": synthetic_state_dict(),
+        "ckpt_config": ckpt_config(tower_dir, frames, old_layout),
+    }
 
 
 # --- the documented forward, with plain torch ops on the raw state dict ----------------------
@@ -181,10 +200,18 @@ def reference_velocity(state, max_len, pixel_values, game_ids, noisy, bucket):
     """NitroGen's forward as the doc describes it, in the checkpoint's own action layout."""
     batch, frames = pixel_values.shape[:2]
     tower = SiglipVisionModel(SiglipVisionConfig(**TOWER)).eval().to(noisy.dtype)
-    tower.load_state_dict({k.removeprefix("vision_encoder."): v for k, v in state.items() if k.startswith("vision_encoder.")})
+    tower.load_state_dict(
+        {
+            k.removeprefix("vision_encoder."): v
+            for k, v in state.items()
+            if k.startswith("vision_encoder.")
+        }
+    )
     tokens = tower(pixel_values=pixel_values.flatten(0, 1)).last_hidden_state.reshape(batch, -1, V)
     tokens = torch.cat([state["game_embedding.weight"][game_ids][:, None], tokens], dim=1)
-    tokens = torch.cat([torch.zeros(batch, max_len - tokens.shape[1], V, dtype=tokens.dtype), tokens], dim=1)  # LEFT pad
+    tokens = torch.cat(
+        [torch.zeros(batch, max_len - tokens.shape[1], V, dtype=tokens.dtype), tokens], dim=1
+    )  # LEFT pad
     for n in range(VL_LAYERS):
         tokens = _block(state, f"vl_self_attention_model.transformer_blocks.{n}.", tokens, VL_HEADS)
 
@@ -208,7 +235,9 @@ def reference_velocity(state, max_len, pixel_values, game_ids, noisy, bucket):
     shift, scale = _linear(state, "model.proj_out_1", F.silu(temb)).chunk(2, dim=-1)  # shift first
     h = F.layer_norm(h, (D,), eps=1e-6) * (1 + scale[:, None]) + shift[:, None]
     h = _linear(state, "model.proj_out_2", h)
-    return per_embodiment("action_decoder.layer2", F.relu(per_embodiment("action_decoder.layer1", h)))
+    return per_embodiment(
+        "action_decoder.layer2", F.relu(per_embodiment("action_decoder.layer1", h))
+    )
 
 
 def processor_pixels(frames: np.ndarray) -> torch.Tensor:
@@ -232,17 +261,29 @@ def to_new(x):
 @pytest.mark.parametrize(("frames", "old_layout"), [(1, False), (2, True)])
 def test_converted_model_matches_documented_forward(tower_dir, frames, old_layout):
     checkpoint = make_checkpoint(tower_dir, frames, old_layout)
-    model = NitroGenPolicy.from_nitrogen_checkpoint(checkpoint, game_names=["zelda", "celeste", "doom"])
+    model = NitroGenPolicy.from_nitrogen_checkpoint(
+        checkpoint, game_names=["zelda", "celeste", "doom"]
+    )
     config = model.config
     assert (config.hidden_size, config.vision_hidden_size, config.action_horizon) == (D, V, HORIZON)
-    assert (config.num_embodiments, config.max_action_positions, config.frame_per_sample) == (E, MAX_SEQ_LEN, frames)
+    assert (config.num_embodiments, config.max_action_positions, config.frame_per_sample) == (
+        E,
+        MAX_SEQ_LEN,
+        frames,
+    )
     assert (config.frame_spacing, config.action_shift) == (2, 1)
-    assert config.game_names == ["celeste", "doom", "zelda"]  # sorted, as NitroGen builds the mapping
+    assert config.game_names == [
+        "celeste",
+        "doom",
+        "zelda",
+    ]  # sorted, as NitroGen builds the mapping
 
     rng = np.random.default_rng(0)
     raw = rng.integers(0, 256, (2, frames, 3, 45, 60), dtype=np.uint8)
     pixel_values = processor_pixels(raw)
-    torch.testing.assert_close(model.preprocess(torch.from_numpy(raw)), pixel_values, rtol=0, atol=0)
+    torch.testing.assert_close(
+        model.preprocess(torch.from_numpy(raw)), pixel_values, rtol=0, atol=0
+    )
     games = torch.tensor([0, 2])
     noisy = torch.randn(2, HORIZON, 25)
     max_len = config.max_sequence_length
@@ -261,8 +302,12 @@ def test_converted_model_matches_documented_forward(tower_dir, frames, old_layou
     noisy, pixel_values = noisy.double(), pixel_values.double()
     with torch.no_grad():
         ours = model(pixel_values, noisy, torch.tensor([0, 0]), games)
-        expected = reference_velocity(state, max_len, pixel_values, games, to_old(noisy) if old_layout else noisy, 0)
-    torch.testing.assert_close(ours, to_new(expected) if old_layout else expected, rtol=0, atol=1e-10)
+        expected = reference_velocity(
+            state, max_len, pixel_values, games, to_old(noisy) if old_layout else noisy, 0
+        )
+    torch.testing.assert_close(
+        ours, to_new(expected) if old_layout else expected, rtol=0, atol=1e-10
+    )
 
 
 def test_predict_action_matches_documented_sampling(tower_dir):
@@ -270,13 +315,20 @@ def test_predict_action_matches_documented_sampling(tower_dir):
     model = NitroGenPolicy.from_nitrogen_checkpoint(checkpoint)
     raw = np.random.default_rng(1).integers(0, 256, (2, 1, 3, IMAGE, IMAGE), dtype=np.uint8)
     steps = 3
-    chunk = model.predict_action(torch.from_numpy(raw), game=[1, 3], num_steps=steps, generator=torch.Generator().manual_seed(7))
+    chunk = model.predict_action(
+        torch.from_numpy(raw),
+        game=[1, 3],
+        num_steps=steps,
+        generator=torch.Generator().manual_seed(7),
+    )
 
     pixel_values, games = processor_pixels(raw), torch.tensor([1, 3])
     sample = torch.randn(2, HORIZON, 25, generator=torch.Generator().manual_seed(7))
     with torch.no_grad():
         for i in range(steps):
-            velocity = reference_velocity(checkpoint["model"], 20, pixel_values, games, sample, int(i / steps * 1000))
+            velocity = reference_velocity(
+                checkpoint["model"], 20, pixel_values, games, sample, int(i / steps * 1000)
+            )
             sample = sample + (1 / steps) * velocity
     torch.testing.assert_close(chunk.vector, sample, rtol=0, atol=2e-5 * sample.abs().max().item())
     assert torch.equal(chunk.buttons, chunk.vector[..., :21] > 0.5)
@@ -291,7 +343,9 @@ def test_convert_writes_loadable_folder(tower_dir, tmp_path):
     loaded = AutoModel.from_pretrained(out)
     direct = NitroGenPolicy.from_nitrogen_checkpoint(path)
     assert isinstance(loaded, NitroGenPolicy) and loaded.config.game_names == ["a", "b", "c"]
-    for (key, a), (key_b, b) in zip(direct.state_dict().items(), loaded.state_dict().items(), strict=True):
+    for (key, a), (key_b, b) in zip(
+        direct.state_dict().items(), loaded.state_dict().items(), strict=True
+    ):
         assert key == key_b and torch.equal(a, b), key
 
 
@@ -299,17 +353,28 @@ def test_legacy_tower_keys_are_normalised(tower_dir):
     checkpoint = make_checkpoint(tower_dir)
     state = checkpoint["model"]
     state["vision_encoder.embeddings.position_ids"] = torch.arange(16)[None]
-    state["vision_encoder.vision_model.post_layernorm.weight"] = state.pop("vision_encoder.post_layernorm.weight")
+    state["vision_encoder.vision_model.post_layernorm.weight"] = state.pop(
+        "vision_encoder.post_layernorm.weight"
+    )
     model = NitroGenPolicy.from_nitrogen_checkpoint(checkpoint)
-    assert torch.equal(model.vision_encoder.post_layernorm.weight, state["vision_encoder.vision_model.post_layernorm.weight"])
+    assert torch.equal(
+        model.vision_encoder.post_layernorm.weight,
+        state["vision_encoder.vision_model.post_layernorm.weight"],
+    )
 
 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda s: s.update({"model.extra.weight": torch.zeros(1)}), r"1 unexpected \['model.extra.weight'\]"),
+        (
+            lambda s: s.update({"model.extra.weight": torch.zeros(1)}),
+            r"1 unexpected \['model.extra.weight'\]",
+        ),
         (lambda s: s.pop("action_decoder.layer2.b"), r"1 missing \['action_decoder.layer2.b'\]"),
-        (lambda s: s.update({"model.proj_out_2.bias": torch.zeros(7)}), r"1 shape mismatches \['model.proj_out_2.bias: file \(7,\)"),
+        (
+            lambda s: s.update({"model.proj_out_2.bias": torch.zeros(7)}),
+            r"1 shape mismatches \['model.proj_out_2.bias: file \(7,\)",
+        ),
     ],
 )
 def test_state_dict_is_loaded_strictly(tower_dir, edit, message):

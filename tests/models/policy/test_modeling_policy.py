@@ -16,7 +16,9 @@ def policy():
 
 
 def random_frames(*shape, seed=0):
-    return torch.randint(0, 256, shape, dtype=torch.uint8, generator=torch.Generator().manual_seed(seed))
+    return torch.randint(
+        0, 256, shape, dtype=torch.uint8, generator=torch.Generator().manual_seed(seed)
+    )
 
 
 @pytest.mark.parametrize(
@@ -41,7 +43,9 @@ def test_context_frames_are_concatenated():
     assert pixel_values.shape == (3, 2, 3, 32, 32)
     tokens = policy.embed_observations(pixel_values)
     assert tokens.shape == (3, 40, 32)
-    assert torch.all(tokens[:, :8] == 0) and torch.all(tokens[:, 8:].abs().sum(-1) > 0)  # 2 x 16 tokens
+    assert torch.all(tokens[:, :8] == 0) and torch.all(
+        tokens[:, 8:].abs().sum(-1) > 0
+    )  # 2 x 16 tokens
     assert policy.predict_action(random_frames(3, 2, 3, 32, 32)).vector.shape == (3, 16, ACTION_DIM)
     with pytest.raises(ValueError, match="frame_per_sample=2"):
         policy.predict_action(random_frames(3, 3, 32, 32))
@@ -63,7 +67,9 @@ def test_cached_sampling_equals_per_step_recomputation(policy):
     """predict_action computes the memory and its K/V once; recomputing everything per step
     (as NVIDIA's get_action does) must give the very same numbers."""
     frames = random_frames(2, 3, 48, 40)
-    chunk = policy.predict_action(frames, game=[1, "zelda"], num_steps=5, generator=torch.Generator().manual_seed(3))
+    chunk = policy.predict_action(
+        frames, game=[1, "zelda"], num_steps=5, generator=torch.Generator().manual_seed(3)
+    )
 
     pixel_values = policy.preprocess(frames)
     games = torch.tensor([1, 3])
@@ -82,10 +88,14 @@ def test_save_load_via_from_pretrained_and_automodel(policy, tmp_path):
     assert isinstance(config, NitroGenPolicyConfig) and config.game_names == GAMES
     for loaded in (NitroGenPolicy.from_pretrained(tmp_path), AutoModel.from_pretrained(tmp_path)):
         assert isinstance(loaded, NitroGenPolicy)
-        for (key, a), (key_b, b) in zip(policy.state_dict().items(), loaded.state_dict().items(), strict=True):
+        for (key, a), (key_b, b) in zip(
+            policy.state_dict().items(), loaded.state_dict().items(), strict=True
+        ):
             assert key == key_b and torch.equal(a, b), key
         frames = random_frames(1, 3, 32, 32)
-        expected = policy.predict_action(frames, game="doom", generator=torch.Generator().manual_seed(0))
+        expected = policy.predict_action(
+            frames, game="doom", generator=torch.Generator().manual_seed(0)
+        )
         got = loaded.predict_action(frames, game="doom", generator=torch.Generator().manual_seed(0))
         # Loaded weights live in the (unaligned) safetensors mmap, so BLAS may round differently.
         torch.testing.assert_close(got.vector, expected.vector, rtol=1e-5, atol=1e-5)

@@ -3,7 +3,11 @@ import pytest
 import torch
 from transformers import SiglipImageProcessorPil
 
-from nitrogen_hf.models.policy.processing_policy import frames_to_batch, preprocess_frames, resize_like_pil
+from nitrogen_hf.models.policy.processing_policy import (
+    frames_to_batch,
+    preprocess_frames,
+    resize_like_pil,
+)
 
 
 @pytest.mark.parametrize("size", [(32, 32), (24, 40)])
@@ -27,6 +31,12 @@ def test_frames_to_batch_shapes():
     frame = torch.zeros(3, 8, 8, dtype=torch.uint8)
     assert frames_to_batch(frame, 1).shape == (1, 1, 3, 8, 8)
     assert frames_to_batch(np.zeros((4, 3, 8, 8), np.uint8), 1).shape == (4, 1, 3, 8, 8)
-    assert frames_to_batch(torch.zeros(4, 2, 3, 8, 8, dtype=torch.uint8), 2).shape == (4, 2, 3, 8, 8)
+    assert frames_to_batch(torch.zeros(4, 2, 3, 8, 8, dtype=torch.uint8), 2).shape == (
+        4,
+        2,
+        3,
+        8,
+        8,
+    )
     with pytest.raises(ValueError, match=r"\(B, \[C,\] 3, H, W\)"):
         frames_to_batch(torch.zeros(4, 8, 8, 3, dtype=torch.uint8), 1)

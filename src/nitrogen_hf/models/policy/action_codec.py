@@ -33,6 +33,8 @@ class CategorySpecificLinear(nn.Module):
 
     def forward(self, x: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
         """x: (B, T, in), category: (B,) int -> (B, T, out)."""
+        if self.W.shape[0] == 1:  # one embodiment: a view, not a (B, in, out) gathered copy
+            return x @ self.W[0] + self.b[0]
         return torch.bmm(x, self.W[category]) + self.b[category][:, None]
 
 
