@@ -7,7 +7,7 @@ steps K, times one call on one frame for
   cross-attention K/V again at each of the K steps;
 checks that both give the same actions, and times the components. Writes JSON.
 
-    python scripts/bench_policy.py --out bench_policy.json [--presets tiny base nitrogen_500m]
+    python scripts/bench_policy.py --out bench_policy.json [--presets tiny base nitrogen_500m] [--threads 1]
 """
 
 from __future__ import annotations
@@ -72,7 +72,9 @@ def component_seconds(policy, frames, repeats: int) -> dict[str, float]:
     return {
         "vision_tower": median_seconds(lambda: policy.embed_observations(pixel_values), repeats),
         "vl_stack": median_seconds(lambda: policy.vl_self_attention_model(tokens), repeats),
-        "memory_key_values": median_seconds(lambda: policy.model.memory_key_values(memory), repeats),
+        "memory_key_values": median_seconds(
+            lambda: policy.model.memory_key_values(memory), repeats
+        ),
         "dit_step": median_seconds(
             lambda: policy.velocity(sample, torch.tensor(0), memory_kv=memory_kv), repeats
         ),
@@ -94,9 +96,13 @@ def bench_preset(preset: str, steps: list[int], repeats: int) -> dict:
         "steps": {},
     }
     for num_steps in steps:
-        cached = policy.predict_action(frames, num_steps=num_steps, generator=torch.Generator().manual_seed(0))
+        cached = policy.predict_action(
+            frames, num_steps=num_steps, generator=torch.Generator().manual_seed(0)
+        )
         naive = naive_predict(policy, frames, num_steps, torch.Generator().manual_seed(0))
-        cached_s = median_seconds(lambda k=num_steps: policy.predict_action(frames, num_steps=k), repeats)
+        cached_s = median_seconds(
+            lambda k=num_steps: policy.predict_action(frames, num_steps=k), repeats
+        )
         naive_s = median_seconds(
             lambda k=num_steps: naive_predict(policy, frames, k, torch.Generator()), repeats
         )
@@ -106,7 +112,9 @@ def bench_preset(preset: str, steps: list[int], repeats: int) -> dict:
             "speedup": naive_s / cached_s,
             "max_abs_diff": (cached.vector - naive).abs().max().item(),
         }
-        print(f"{preset} K={num_steps}: cached {cached_s:.3f}s naive {naive_s:.3f}s ({naive_s / cached_s:.2f}x)")
+        print(
+            f"{preset} K={num_steps}: cached {cached_s:.3f}s naive {naive_s:.3f}s ({naive_s / cached_s:.2f}x)"
+        )
     return result
 
 
@@ -115,11 +123,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
     parser.add_argument("--presets", nargs="+", default=list(PRESETS), choices=PRESETS)
     parser.add_argument("--steps", nargs="+", type=int, default=[16, 4], help="Euler steps K")
-    parser.add_argument("--repeats", type=int, help="timed calls per measurement (default per preset)")
+    parser.add_argument(
+        "--repeats", type=int, help="timed calls per measurement (default per preset)"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="torch CPU threads; 1 avoids OpenMP stalls on a busy CPU"
+    )
     args = parser.parse_args(argv)
 
     import torch
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     report = {
         "device": "cpu",
         "torch": torch.__version__,

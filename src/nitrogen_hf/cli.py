@@ -218,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:  # per-checkpoint chatter from Accelerate
+        logging.getLogger("accelerate").setLevel(logging.WARNING)
     return args.func(args)
 
 

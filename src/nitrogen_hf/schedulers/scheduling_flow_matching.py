@@ -42,7 +42,9 @@ class FlowMatchingScheduler(SchedulerMixin, ConfigMixin):
         self.timesteps: torch.Tensor | None = None
 
     # --- training -------------------------------------------------------------------------
-    def sample_time(self, batch_size: int, device: torch.device | str | None = None) -> torch.Tensor:
+    def sample_time(
+        self, batch_size: int, device: torch.device | str | None = None
+    ) -> torch.Tensor:
         """(B,) float32 times in [0, noise_s). Uses the global RNG: `Beta` takes no generator."""
         beta = torch.distributions.Beta(
             torch.tensor(float(self.config.noise_beta_alpha), device=device),

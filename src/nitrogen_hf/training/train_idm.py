@@ -22,7 +22,8 @@ class IDMModelOptions:
 
     num_frames: int = 8
     frame_size: tuple[int, int] = (96, 96)
-    cnn_channels: tuple[int, ...] = (32, 64, 96, 128)
+    cnn_channels: tuple[int, ...] = (32, 64, 128)
+    stem_stride: int = 4
     hidden_size: int = 192
     num_layers: int = 2
     num_heads: int = 4
@@ -62,6 +63,7 @@ def idm_preset(name: str, data: str, output_dir: Path, **overrides) -> IDMTraini
                 num_frames=4,
                 frame_size=(32, 32),
                 cnn_channels=(16, 32),
+                stem_stride=2,
                 hidden_size=32,
                 num_layers=1,
                 num_heads=2,

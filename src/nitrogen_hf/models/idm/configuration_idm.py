@@ -20,8 +20,10 @@ class NitroGenIDMConfig(PretrainedConfig):
         trunk: "cnn" (small trunk trained from scratch, the CPU default) or "backbone" (an HF
             vision model, `backbone_config` holds its config; weights come from
             `NitroGenIDM.from_backbone`).
-        cnn_channels: widths of the stride-2 conv stages of the "cnn" trunk, which sees each
-            transition's two frames and their difference at once (early fusion).
+        cnn_channels: widths of the conv stages of the "cnn" trunk, which sees each transition's
+            two frames and their difference at once (early fusion); the first stage is a
+            patchify conv of `stem_stride`, the others stride 2.
+        stem_stride: patch size of the first conv (4 on CPU; 2 keeps finer detail on a GPU).
         hidden_size / num_layers / num_heads: the non-causal transformer over the window's
             transition tokens.
         stick_bins: bins per stick axis on [-1, 1]: a distribution per axis gives an honest
@@ -41,7 +43,8 @@ class NitroGenIDMConfig(PretrainedConfig):
         num_frames: int = 8,
         frame_size: tuple[int, int] | list[int] = (96, 96),
         trunk: str = "cnn",
-        cnn_channels: tuple[int, ...] | list[int] = (32, 64, 96, 128),
+        cnn_channels: tuple[int, ...] | list[int] = (32, 64, 128),
+        stem_stride: int = 4,
         backbone_config: dict | None = None,
         image_mean: tuple[float, ...] | list[float] = (0.5, 0.5, 0.5),
         image_std: tuple[float, ...] | list[float] = (0.5, 0.5, 0.5),
@@ -70,6 +73,7 @@ class NitroGenIDMConfig(PretrainedConfig):
         self.frame_size = list(frame_size)
         self.trunk = trunk
         self.cnn_channels = list(cnn_channels)
+        self.stem_stride = stem_stride
         self.backbone_config = backbone_config
         self.image_mean = list(image_mean)
         self.image_std = list(image_std)

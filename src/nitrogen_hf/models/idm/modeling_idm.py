@@ -50,15 +50,17 @@ class ConvTransitionEncoder(nn.Module):
     """(B, T, 3, H, W) -> (B, T-1, D): one token per transition t -> t+1.
 
     Early fusion: the CNN sees frame t, frame t+1 and their difference together, so a motion of
-    one or two pixels is visible before any pooling; max pooling over a coarse 3x3 grid keeps
-    a small sprite's response (an average would dilute it) and where on screen it happened.
+    one or two pixels is visible before any pooling. The stem is a patchify conv (kernel =
+    stride), the cheapest way in on a CPU; max pooling over a coarse 3x3 grid keeps a small
+    sprite's response (an average would dilute it) and where on screen it happened.
     A token depends on its two frames only, so overlapping windows can share tokens.
     """
 
     def __init__(self, config: NitroGenIDMConfig):
         super().__init__()
         channels = config.cnn_channels
-        layers: list[nn.Module] = [nn.Conv2d(9, channels[0], 5, stride=2, padding=2), nn.GELU()]
+        stride = config.stem_stride
+        layers: list[nn.Module] = [nn.Conv2d(9, channels[0], stride, stride=stride), nn.GELU()]
         for c_in, c_out in zip(channels[:-1], channels[1:], strict=True):
             layers += [
                 nn.Conv2d(c_in, c_out, 3, stride=2, padding=1),

@@ -159,16 +159,22 @@ class NitroGenPolicyConfig(PreTrainedConfig):
                 f"equal hidden_size {self.hidden_size}"
             )
         if self.action_dim != ACTION_DIM:
-            raise ValueError(f"action_dim must be {ACTION_DIM} (the gamepad layout), got {self.action_dim}")
+            raise ValueError(
+                f"action_dim must be {ACTION_DIM} (the gamepad layout), got {self.action_dim}"
+            )
         for name in ("vl_positional_embeddings", "dit_positional_embeddings"):
             if getattr(self, name) not in POSITIONAL_EMBEDDINGS:
-                raise ValueError(f"{name} must be one of {POSITIONAL_EMBEDDINGS}, got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"{name} must be one of {POSITIONAL_EMBEDDINGS}, got {getattr(self, name)!r}"
+                )
         if self.add_action_position_embedding and self.action_horizon > self.max_action_positions:
             raise ValueError(
                 f"action_horizon {self.action_horizon} exceeds max_action_positions {self.max_action_positions}"
             )
         if self.game_names is not None and len(self.game_names) != self.num_games:
-            raise ValueError(f"{len(self.game_names)} game_names given for num_games={self.num_games}")
+            raise ValueError(
+                f"{len(self.game_names)} game_names given for num_games={self.num_games}"
+            )
 
     # --- presets --------------------------------------------------------------------------
     @classmethod

@@ -37,7 +37,11 @@ from .modeling_policy import NitroGenPolicy
 # New-layout dim i is old-layout dim NEW_FROM_OLD[i] (old: 4 stick axes first, then buttons).
 NEW_FROM_OLD = [*range(NUM_STICK_AXES, NUM_STICK_AXES + NUM_BUTTONS), *range(NUM_STICK_AXES)]
 # The per-dim weights that `old_layout` permutes, with the axis holding the action dims.
-ACTION_DIM_AXES = {"action_encoder.W1.W": 1, "action_decoder.layer2.W": 2, "action_decoder.layer2.b": 1}
+ACTION_DIM_AXES = {
+    "action_encoder.W1.W": 1,
+    "action_decoder.layer2.W": 2,
+    "action_decoder.layer2.b": 1,
+}
 # Upstream DiT/VL class default when a ckpt_config omits norm_eps.
 DEFAULT_NORM_EPS = 1e-5
 
@@ -74,14 +78,18 @@ def read_game_names(source: Sequence[str] | Mapping[str, int] | str | PathLike) 
     if isinstance(source, Mapping):
         rows = {int(row): str(name) for name, row in source.items() if int(row) != 0}
         if sorted(rows) != list(range(1, len(rows) + 1)):
-            raise ValueError(f"game mapping rows must be 1..{len(rows)} (0 = unconditional), got {sorted(rows)}")
+            raise ValueError(
+                f"game mapping rows must be 1..{len(rows)} (0 = unconditional), got {sorted(rows)}"
+            )
         return [rows[row] for row in range(1, len(rows) + 1)]
     return sorted({str(name).strip() for name in source if str(name).strip()})
 
 
 def _get(section: Mapping, key: str, where: str):
     if key not in section:
-        raise ValueError(f"{where}: '{key}' missing; it must be read from the checkpoint, not assumed")
+        raise ValueError(
+            f"{where}: '{key}' missing; it must be read from the checkpoint, not assumed"
+        )
     return section[key]
 
 
@@ -107,7 +115,9 @@ def _vision_config(model_cfg: Mapping, state_dict: Mapping, vision_config, where
             ) from err
     vision_config = copy.deepcopy(getattr(vision_config, "vision_config", None) or vision_config)
     if hasattr(vision_config, "vision_use_head"):
-        vision_config.vision_use_head = any(k.startswith("vision_encoder.head.") for k in state_dict)
+        vision_config.vision_use_head = any(
+            k.startswith("vision_encoder.head.") for k in state_dict
+        )
     width = _get(model_cfg, "vision_hidden_size", where)
     _check(
         vision_config.hidden_size == width,
@@ -118,9 +128,15 @@ def _vision_config(model_cfg: Mapping, state_dict: Mapping, vision_config, where
 
 def _check_block_cfg(cfg: Mapping, where: str) -> None:
     """Reject settings our blocks do not implement instead of silently computing something else."""
-    _check(cfg.get("activation_fn", "gelu-approximate") == "gelu-approximate", f"{where}: activation_fn must be 'gelu-approximate'")
+    _check(
+        cfg.get("activation_fn", "gelu-approximate") == "gelu-approximate",
+        f"{where}: activation_fn must be 'gelu-approximate'",
+    )
     _check(cfg.get("attention_bias", True) is True, f"{where}: attention_bias must be true")
-    _check(cfg.get("positional_embeddings") in (None, "sinusoidal"), f"{where}: unsupported positional_embeddings")
+    _check(
+        cfg.get("positional_embeddings") in (None, "sinusoidal"),
+        f"{where}: unsupported positional_embeddings",
+    )
 
 
 def config_from_ckpt_config(
@@ -140,11 +156,17 @@ def config_from_ckpt_config(
     dit_where, vl_where = f"{where}.diffusion_model_cfg", f"{where}.vl_self_attention_cfg"
     _check_block_cfg(dit, dit_where)
     _check_block_cfg(vl, vl_where)
-    _check(_get(dit, "norm_type", dit_where) == "ada_norm", f"{dit_where}: norm_type must be 'ada_norm'")
+    _check(
+        _get(dit, "norm_type", dit_where) == "ada_norm",
+        f"{dit_where}: norm_type must be 'ada_norm'",
+    )
 
     name, tower = _vision_config(model_cfg, state_dict, vision_config, where)
     hidden_size = _get(model_cfg, "hidden_size", where)
-    _check(_get(dit, "output_dim", dit_where) == hidden_size, f"{dit_where}: output_dim must equal hidden_size")
+    _check(
+        _get(dit, "output_dim", dit_where) == hidden_size,
+        f"{dit_where}: output_dim must equal hidden_size",
+    )
     _check(
         _get(dit, "cross_attention_dim", dit_where) == tower.hidden_size,
         f"{dit_where}: cross_attention_dim must equal the vision width {tower.hidden_size}",
@@ -212,7 +234,9 @@ def _games(tokenizer: Mapping, state_dict: Mapping, game_names, source: str):
     )
     if game_names is None:
         return num_games, None
-    _check(weight is not None, f"{source}: game names given but the checkpoint has no game embedding")
+    _check(
+        weight is not None, f"{source}: game names given but the checkpoint has no game embedding"
+    )
     names = read_game_names(game_names)
     _check(
         len(names) == num_games,
@@ -221,7 +245,9 @@ def _games(tokenizer: Mapping, state_dict: Mapping, game_names, source: str):
     return num_games, names
 
 
-def convert_state_dict(state_dict: Mapping[str, torch.Tensor], old_layout: bool) -> dict[str, torch.Tensor]:
+def convert_state_dict(
+    state_dict: Mapping[str, torch.Tensor], old_layout: bool
+) -> dict[str, torch.Tensor]:
     """Released keys -> our keys (identical but for the tower's legacy leftovers); new action layout."""
     converted = {}
     for key, value in state_dict.items():
@@ -266,7 +292,9 @@ def load_nitrogen_checkpoint(
     """`NitroGenPolicy` (eval mode) from `ng.pt`; `game_names` as for `read_game_names`."""
     checkpoint, source = read_checkpoint(path_or_dict, weights_only)
     state_dict = checkpoint["model"]
-    config = config_from_ckpt_config(checkpoint["ckpt_config"], state_dict, game_names, vision_config, source)
+    config = config_from_ckpt_config(
+        checkpoint["ckpt_config"], state_dict, game_names, vision_config, source
+    )
     tokenizer = checkpoint["ckpt_config"]["tokenizer_cfg"]
     old_layout = bool(_get(tokenizer, "old_layout", f"{source}: ckpt_config.tokenizer_cfg"))
     with no_init_weights():

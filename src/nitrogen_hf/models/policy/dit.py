@@ -43,7 +43,9 @@ class SinusoidalPositions(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[1] > self.pe.shape[1]:
-            raise ValueError(f"sequence of {x.shape[1]} tokens exceeds {self.pe.shape[1]} positions")
+            raise ValueError(
+                f"sequence of {x.shape[1]} tokens exceeds {self.pe.shape[1]} positions"
+            )
         return x + self.pe[:, : x.shape[1]].to(x.dtype)
 
 
@@ -54,7 +56,9 @@ class Attention(nn.Module):
     Euler steps, which is where `NitroGenPolicy.predict_action` saves its time.
     """
 
-    def __init__(self, dim: int, heads: int, head_dim: int, context_dim: int | None, dropout: float):
+    def __init__(
+        self, dim: int, heads: int, head_dim: int, context_dim: int | None, dropout: float
+    ):
         super().__init__()
         inner = heads * head_dim
         self.heads = heads
@@ -119,7 +123,9 @@ class TransformerBlock(nn.Module):
         self.attn1 = Attention(dim, heads, head_dim, context_dim, dropout)
         # The DiT's norms carry no affine parameters (AdaLN provides the modulation).
         self.norm3 = nn.LayerNorm(dim, eps=norm_eps, elementwise_affine=not ada_norm)
-        self.ff = FeedForward(dim, dropout=dropout, activation_fn="gelu-approximate", final_dropout=True)
+        self.ff = FeedForward(
+            dim, dropout=dropout, activation_fn="gelu-approximate", final_dropout=True
+        )
 
     def forward(
         self,

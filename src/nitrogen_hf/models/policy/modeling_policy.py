@@ -9,6 +9,7 @@ decoded velocity. Parameter names map one-to-one onto NVIDIA's released `ng.pt`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 
 import torch
 import torch.nn.functional as F
@@ -43,12 +44,18 @@ class NitroGenPolicy(PreTrainedModel):
         super().__init__(config)
         self.vision_encoder = AutoModel.from_config(config.vision_config)
         self.game_embedding = (
-            nn.Embedding(config.num_games + 1, config.vision_hidden_size) if config.num_games else None
+            nn.Embedding(config.num_games + 1, config.vision_hidden_size)
+            if config.num_games
+            else None
         )
         self.vl_self_attention_model = SelfAttentionStack(config)
         self.model = DiT(config)
-        self.action_encoder = ActionEncoder(config.action_dim, config.hidden_size, config.num_embodiments)
-        self.action_decoder = ActionDecoder(config.hidden_size, config.action_dim, config.num_embodiments)
+        self.action_encoder = ActionEncoder(
+            config.action_dim, config.hidden_size, config.num_embodiments
+        )
+        self.action_decoder = ActionDecoder(
+            config.hidden_size, config.action_dim, config.num_embodiments
+        )
         self.position_embedding = (
             nn.Embedding(config.max_action_positions, config.hidden_size)
             if config.add_action_position_embedding
@@ -72,18 +79,26 @@ class NitroGenPolicy(PreTrainedModel):
             init.copy_(module.pe, sinusoid_table(module.pe.shape[1], module.pe.shape[2]))
 
     @classmethod
-    def from_nitrogen_checkpoint(cls, path_or_dict, game_names=None, vision_config=None) -> NitroGenPolicy:
+    def from_nitrogen_checkpoint(
+        cls, path_or_dict, game_names=None, vision_config=None
+    ) -> NitroGenPolicy:
         """Build from NVIDIA's `ng.pt` (path or loaded dict), loading every weight strictly."""
         from .convert_nitrogen import load_nitrogen_checkpoint
 
-        return load_nitrogen_checkpoint(path_or_dict, game_names=game_names, vision_config=vision_config)
+        return load_nitrogen_checkpoint(
+            path_or_dict, game_names=game_names, vision_config=vision_config
+        )
 
     # --- inputs ---------------------------------------------------------------------------
     def preprocess(self, frames) -> torch.Tensor:
         """uint8 frames (B, [C,] 3, H, W) or one (3, H, W) -> pixel values (B, C, 3, h, w)."""
         frames = frames_to_batch(frames, self.config.frame_per_sample).to(self.device)
         return preprocess_frames(
-            frames, self.config.image_size, self.config.image_mean, self.config.image_std, self.dtype
+            frames,
+            self.config.image_size,
+            self.config.image_mean,
+            self.config.image_std,
+            self.dtype,
         )
 
     def game_ids(self, game: GameSpec, batch_size: int) -> torch.Tensor | None:
@@ -95,18 +110,20 @@ class NitroGenPolicy(PreTrainedModel):
         if game is None:
             return torch.zeros(batch_size, dtype=torch.long, device=self.device)
         games = game.tolist() if isinstance(game, torch.Tensor) else game
-        if isinstance(games, int | str):
+        if isinstance(games, Integral | str):
             games = [games] * batch_size
         ids = torch.tensor([self._game_row(g) for g in games], dtype=torch.long, device=self.device)
         if ids.shape != (batch_size,):
             raise ValueError(f"got {len(ids)} games for a batch of {batch_size}")
         return ids
 
-    def _game_row(self, game: int | str) -> int:
+    def _game_row(self, game: Integral | str) -> int:
         names = self.config.game_names or []
         if isinstance(game, str):
             if game not in names:
-                raise ValueError(f"unknown game {game!r}; known: {names[:10]}...; pass None for unconditional")
+                raise ValueError(
+                    f"unknown game {game!r}; known: {names[:10]}...; pass None for unconditional"
+                )
             return names.index(game) + 1
         if not 0 <= game <= self.config.num_games:
             raise ValueError(f"game id {game} outside 0..{self.config.num_games}")
@@ -199,7 +216,8 @@ class NitroGenPolicy(PreTrainedModel):
         """Sample one chunk per sample from uint8 frames (B, [C,] 3, H, W) or one frame (3, H, W).
 
         The memory and every cross-attention key/value are computed once, then reused by all K
-        Euler steps (NVIDIA recomputes them per step; the numbers are the same).
+        Euler steps (NVIDIA recomputes them per step; the numbers are the same). `game` as for
+        `game_ids`; `num_steps` defaults to the config's K; `generator` must be on the model's device.
         """
         pixel_values = self.preprocess(frames)
         batch = pixel_values.shape[0]

@@ -1,0 +1,125 @@
+"""Run the IDM over a whole video of any length: one action and one confidence per frame.
+
+The video is decoded once, front to back, in small batches; frames are prepared for the
+model (no overlay to mask on walkthroughs) and held only for the current segment (see
+`segments.py`), so memory stays flat however long the video is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from nitrogen_hf.actions import ACTION_DIM
+from nitrogen_hf.data.frames import prepare_frames
+from nitrogen_hf.data.video import VideoError, VideoReader, video_frame_indices
+from nitrogen_hf.labeling.segments import plan_segments
+
+
+@dataclass
+class VideoLabels:
+    """IDM output for one video sampled at `fps`: row t labels the transition t -> t+1.
+
+    vector: (N-1, 25) model-layout actions (button probabilities, sticks in [0, 1]);
+    confidence: (N-1,); motion: (N-1,) mean |frame t+1 - frame t| in 0-255 levels, measured on
+    the frames the IDM sees; frame_index: (N,) video frame of each of the N sampled frames.
+    """
+
+    vector: np.ndarray
+    confidence: np.ndarray
+    motion: np.ndarray
+    frame_index: np.ndarray
+    fps: float
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.frame_index)
+
+
+def sampled_frames(num_video_frames: int, video_fps: float, fps: float | None) -> np.ndarray:
+    """(N,) video frame index of each labeled frame: all of them, or every one at `fps`."""
+    if fps is None or fps >= video_fps:
+        return np.arange(num_video_frames)
+    count = int(np.ceil(num_video_frames * fps / video_fps))
+    index = video_frame_indices(0.0, np.arange(count), fps, video_fps)
+    return index[index < num_video_frames]
+
+
+def frame_changes(frames: torch.Tensor) -> np.ndarray:
+    """(N-1,) mean absolute difference between consecutive frames of (N, C, H, W) uint8."""
+    pixels = frames.to(torch.int16)
+    return (pixels[1:] - pixels[:-1]).abs().float().mean(dim=(1, 2, 3)).numpy()
+
+
+def iter_prepared(
+    reader: VideoReader, frame_index: np.ndarray, size, decode_batch: int
+) -> Iterator[torch.Tensor]:
+    """Prepared frames (n, 3, H, W) uint8 of the sampled video frames, in order, in batches."""
+    for first, frames in reader.iter_batches(decode_batch):
+        wanted = frame_index[(frame_index >= first) & (frame_index < first + len(frames))]
+        if len(wanted):
+            yield prepare_frames(frames[torch.from_numpy(wanted - first)], size)
+
+
+class FrameWindow:
+    """Frames [start, stop) of a stream of batches, dropping those no later request needs."""
+
+    def __init__(self, batches: Iterator[torch.Tensor]):
+        self._batches = batches
+        self._frames: torch.Tensor | None = None
+        self._first = 0  # index of self._frames[0] in the stream
+
+    def take(self, start: int, stop: int) -> torch.Tensor:
+        """Frames [start, stop); later calls must not ask for frames before `start`."""
+        have = 0 if self._frames is None else len(self._frames)
+        parts = [] if self._frames is None else [self._frames]
+        while self._first + have < stop:
+            batch = next(self._batches)  # StopIteration: fewer frames than the reader promised
+            parts.append(batch)
+            have += len(batch)
+        frames = torch.cat(parts)[start - self._first :]
+        self._frames, self._first = frames, start
+        return frames[: stop - start]
+
+
+@torch.no_grad()
+def label_video(
+    model,
+    reader: VideoReader,
+    fps: float | None = None,
+    segment_seconds: float = 20.0,
+    batch_size: int = 64,
+    decode_batch: int = 32,
+) -> VideoLabels:
+    """Label every sampled frame of `reader` with `model` (a NitroGenIDM), segment by segment."""
+    frame_index = sampled_frames(reader.num_frames, reader.fps, fps)
+    rate = reader.fps if fps is None else min(fps, reader.fps)
+    n = len(frame_index)
+    vector = np.zeros((max(n - 1, 0), ACTION_DIM), np.float32)
+    confidence = np.zeros(max(n - 1, 0), np.float32)
+    motion = np.zeros(max(n - 1, 0), np.float32)
+    size = tuple(model.config.frame_size)
+    window = FrameWindow(iter_prepared(reader, frame_index, size, decode_batch))
+    segment_transitions = max(1, round(segment_seconds * rate))
+    for segment in plan_segments(n, segment_transitions, model.config.num_frames):
+        frames = _take(window, segment.start, segment.stop, reader)
+        prediction = model.predict_sequence(frames, batch_size=batch_size)
+        keep = slice(segment.keep_start - segment.start, segment.keep_stop - segment.start)
+        out = slice(segment.keep_start, segment.keep_stop)
+        vector[out] = prediction.vector[keep].float().numpy()
+        confidence[out] = prediction.confidence[keep].float().numpy()
+        motion[out] = frame_changes(frames)[keep]
+    return VideoLabels(vector, confidence, motion, frame_index, float(rate))
+
+
+def _take(window: FrameWindow, start: int, stop: int, reader: VideoReader) -> torch.Tensor:
+    try:
+        return window.take(start, stop)
+    except StopIteration as error:
+        raise VideoError(
+            f"{reader.path}: decoding ended before frame {stop} of {reader.num_frames} "
+            "(file truncated or corrupt?)"
+        ) from error
