@@ -87,9 +87,7 @@ def seconds_to_frames(seconds: float, fps: float) -> int:
     return int(round(seconds * fps))
 
 
-def resolve_min_confidence(
-    configured: float | None, calibrated: float | None
-) -> tuple[float, str]:
+def resolve_min_confidence(configured: float | None, calibrated: float | None) -> tuple[float, str]:
     """The confidence threshold to use and where it came from ('flag', 'calibrated', 'fallback')."""
     if configured is not None:
         return float(configured), "flag"

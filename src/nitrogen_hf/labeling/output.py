@@ -110,7 +110,11 @@ def read_marker(out: Path, video_id: str) -> dict | None:
 
 
 def write_marker(out: Path, marker: dict) -> None:
-    write_json_atomic(marker_path(out, marker["video_id"]), marker)
+    """Write the done marker atomically (after removing temporary files of a killed write)."""
+    path = marker_path(out, marker["video_id"])
+    for leftover in glob.glob(glob.escape(str(path.with_name(f".{path.name}"))) + ".tmp-*"):
+        Path(leftover).unlink(missing_ok=True)
+    write_json_atomic(path, marker)
 
 
 def is_done(out: Path, marker: dict | None, settings_key: str, video: Path) -> bool:

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,12 @@ from nitrogen_hf.data.skips import SkipLog
 from nitrogen_hf.data.video import VIDEO_EXTENSIONS, VideoError
 from nitrogen_hf.labeling.chunks import ChunkPlan, plan_chunks
 from nitrogen_hf.labeling.config import LabelConfig
-from nitrogen_hf.labeling.filters import count_reasons, frame_reasons, reason_spans, seconds_to_frames
+from nitrogen_hf.labeling.filters import (
+    count_reasons,
+    frame_reasons,
+    reason_spans,
+    seconds_to_frames,
+)
 from nitrogen_hf.labeling.labeler import VideoLabels
 from nitrogen_hf.labeling.output import (
     chunk_metadata,
@@ -71,7 +76,9 @@ def _expand(source: str) -> list[Path]:
     else:
         candidates = [Path(p) for p in glob.glob(source, recursive=True)]
     return [
-        p for p in candidates if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS and not _hidden(Path(p.name))
+        p
+        for p in candidates
+        if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS and not _hidden(Path(p.name))
     ]
 
 
@@ -133,7 +140,7 @@ def label_one_video(path: Path, model, run: LabelRun, config: LabelConfig) -> di
         )
         resolution, video_fps = source_size(reader), reader.fps
     decision = decide(labels, model.config.trained_dims, run)
-    labeled_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    labeled_at = datetime.now(UTC).isoformat(timespec="seconds")
     chunks = [
         _chunk(path.stem, index, span, labels, decision, resolution, run, labeled_at)
         for index, span in enumerate(decision.plan.chunks)
@@ -165,9 +172,7 @@ def label_one_video(path: Path, model, run: LabelRun, config: LabelConfig) -> di
 def _chunk(video_id, index, span, labels, decision, resolution, run, labeled_at):
     start, stop = span
     confidence = labels.confidence[start:stop]
-    extras = run.chunk_extras(
-        confidence.mean(), decision.active[start:stop].mean(), labeled_at
-    )
+    extras = run.chunk_extras(confidence.mean(), decision.active[start:stop].mean(), labeled_at)
     video_frames = (labels.frame_index[start], labels.frame_index[stop - 1])
     meta = chunk_metadata(
         video_id, index, start, stop, labels.fps, video_frames, resolution, run.game, extras
@@ -196,7 +201,13 @@ def process_video(path: Path, model, run: LabelRun, config: LabelConfig) -> dict
 
 
 def _failed(path: Path, kind: str, error: Exception) -> dict:
-    return {"video_id": path.stem, "path": str(path), "status": "failed", "reason": kind, "message": str(error)}
+    return {
+        "video_id": path.stem,
+        "path": str(path),
+        "status": "failed",
+        "reason": kind,
+        "message": str(error),
+    }
 
 
 # --- the job -------------------------------------------------------------------------------

@@ -35,7 +35,9 @@ def weights_file(model: str) -> Path:
     if folder.is_dir():
         path = folder / WEIGHTS_FILE
         if not path.is_file():
-            raise FileNotFoundError(f"{folder}: no {WEIGHTS_FILE} (save the IDM with save_pretrained)")
+            raise FileNotFoundError(
+                f"{folder}: no {WEIGHTS_FILE} (save the IDM with save_pretrained)"
+            )
         return path
     from huggingface_hub import hf_hub_download
 

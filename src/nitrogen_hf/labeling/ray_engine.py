@@ -76,7 +76,9 @@ def label_with_ray(videos: list[Path], run: LabelRun, config: LabelConfig) -> li
         ray.data.DataContext.get_current().enable_progress_bars = config.progress
         gpus = gpus_per_worker(config.ray.gpus_per_worker)
         workers = max(1, min(config.ray.workers, len(videos)))
-        logger.info("ray: %d actors, %.2g CPU and %.2g GPU each", workers, config.ray.cpus_per_worker, gpus)
+        logger.info(
+            "ray: %d actors, %.2g CPU and %.2g GPU each", workers, config.ray.cpus_per_worker, gpus
+        )
         paths = ray.data.from_items(
             [{"path": str(path)} for path in videos], override_num_blocks=len(videos)
         )

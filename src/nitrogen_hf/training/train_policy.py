@@ -1,0 +1,276 @@
+"""`nitrogen-hf train-policy`: train the vision-action policy on a weighted mixture of
+datasets (overlay ground truth, IDM pseudo-labels), from scratch, from a trained or converted
+checkpoint, or as a LoRA adapter on one (peft: only the adapter is saved)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from nitrogen_hf.data.files import write_json_atomic
+from nitrogen_hf.training.trainer import TrainConfig, TrainResult, train
+
+logger = logging.getLogger("nitrogen_hf")
+
+# Attention and MLP projections of the VL stack and the DiT: where LoRA adapts the policy.
+LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0", "ff.net.0.proj", "ff.net.2")
+
+
+@dataclass
+class PolicyTrainingConfig:
+    """Everything `train-policy` needs; `policy_preset` names a NitroGenPolicyConfig preset."""
+
+    data: list[str]  # NAME=PATH[:WEIGHT] sources (build-dataset folders or Hub ids)
+    output_dir: Path
+    videos_dir: Path | None = None
+    split: str = "train"
+    policy_preset: str = "tiny"  # tiny | base | nitrogen_500m (ignored with base_model)
+    policy_overrides: dict = field(default_factory=dict)  # e.g. {"action_horizon": 8}
+    base_model: str | None = None  # fine-tune (or adapt) this policy instead of a fresh one
+    game_conditioning: bool = False  # a game-id token learned from the data's game names
+    lora_rank: int | None = None  # LoRA adapter on base_model; saves only the adapter
+    lora_alpha: float | None = None  # defaults to 2 x rank
+    backend: str = "auto"
+    train: TrainConfig | None = None
+
+    def __post_init__(self) -> None:
+        self.output_dir = Path(self.output_dir)
+        if self.train is None:
+            self.train = TrainConfig(output_dir=self.output_dir)
+        if self.lora_rank is not None and self.base_model is None:
+            raise ValueError("--lora-rank adapts an existing policy: give --base-model too")
+
+
+def policy_preset(
+    name: str, data: list[str], output_dir: Path, **overrides
+) -> PolicyTrainingConfig:
+    """`debug` trains a tiny policy in seconds; `cpu` the tiny policy for real; `gpu` the base size."""
+    output_dir = Path(output_dir)
+    presets = {
+        "debug": (
+            "tiny",
+            {"action_horizon": 4},
+            TrainConfig(
+                output_dir=output_dir,
+                max_steps=4,
+                batch_size=4,
+                warmup_steps=1,
+                log_every=1,
+                checkpoint_every=2,
+            ),
+        ),
+        "cpu": (
+            "tiny",
+            {"action_horizon": 8},
+            TrainConfig(
+                output_dir=output_dir,
+                max_steps=4000,
+                batch_size=32,
+                learning_rate=3e-4,
+                warmup_steps=100,
+                ema_decay=0.999,
+            ),
+        ),
+        "gpu": (
+            "base",
+            {},
+            TrainConfig(
+                output_dir=output_dir,
+                max_steps=100_000,
+                batch_size=64,
+                learning_rate=1e-4,
+                warmup_steps=2000,
+                num_workers=8,
+                mixed_precision="bf16",
+                ema_decay=0.9999,
+                checkpoint_every=5000,
+            ),
+        ),
+    }
+    if name not in presets:
+        raise ValueError(f"unknown preset {name!r}; choose from {sorted(presets)}")
+    policy, policy_overrides, train_config = presets[name]
+    config = PolicyTrainingConfig(
+        data=list(data),
+        output_dir=output_dir,
+        policy_preset=policy,
+        policy_overrides=dict(policy_overrides),
+        train=train_config,
+    )
+    return replace(config, **overrides)
+
+
+def data_games(sources: list[tuple[str, str, float]], split: str) -> list[str]:
+    """Sorted game names over all sources (the game-id vocabulary; row 0 stays unconditional)."""
+    from nitrogen_hf.data.hub_dataset import load_chunk_dataset
+
+    games = set()
+    for _, path, _ in sources:
+        games.update(
+            row["game"]
+            for row in load_chunk_dataset(path, split).select_columns(["game"])
+            if row["game"]
+        )
+    return sorted(games)
+
+
+def build_policy(config: PolicyTrainingConfig, games: list[str]):
+    """A fresh policy from a preset, or the base model (optionally wrapped with LoRA)."""
+    from nitrogen_hf.models.policy import NitroGenPolicy, NitroGenPolicyConfig
+
+    if config.base_model:
+        model = NitroGenPolicy.from_pretrained(config.base_model)
+        return add_lora(model, config.lora_rank, config.lora_alpha) if config.lora_rank else model
+    preset = getattr(NitroGenPolicyConfig, config.policy_preset, None)
+    if preset is None:
+        raise ValueError(
+            f"unknown policy preset {config.policy_preset!r}: tiny, base or nitrogen_500m"
+        )
+    overrides = dict(config.policy_overrides)
+    if config.game_conditioning and games:
+        overrides.update(num_games=len(games), game_names=games)
+    return NitroGenPolicy(preset(**overrides))
+
+
+def add_lora(model, rank: int, alpha: float | None = None):
+    """Wrap the policy's attention/MLP projections with LoRA adapters (peft); the rest is frozen."""
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(
+        r=rank,
+        lora_alpha=alpha or 2 * rank,
+        target_modules=_lora_module_names(model),
+        lora_dropout=0.0,
+    )
+    return get_peft_model(model, lora)
+
+
+def _is_lora_target(name: str) -> bool:
+    inside = name.startswith(("model.", "vl_self_attention_model."))
+    return inside and any(name.endswith(t) for t in LORA_TARGETS)
+
+
+def _lora_module_names(model) -> list[str]:
+    """Full names of the Linear layers LoRA adapts (attention + MLP of the VL stack and DiT)."""
+    return [
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and _is_lora_target(name)
+    ]
+
+
+def policy_loss(game_conditioning: bool):
+    """Loss function for the shared trainer: the policy's masked flow-matching MSE."""
+
+    def loss_fn(model, batch: dict) -> dict[str, torch.Tensor]:
+        game = batch["game"] if game_conditioning else None
+        loss = model.compute_loss(batch["frames"], batch["actions"], batch["observed"], game=game)
+        return {"loss": loss}
+
+    return loss_fn
+
+
+def build_mixture(
+    config: PolicyTrainingConfig, image_size: tuple[int, int], horizon: int, context: int
+):
+    """One window stream per source, interleaved by weight."""
+    from nitrogen_hf.data.hub_dataset import load_chunk_dataset
+    from nitrogen_hf.data.mixture import MixtureDataset, MixtureSource, parse_source_spec
+    from nitrogen_hf.data.windows import WindowConfig, WindowDataset
+
+    windows = WindowConfig.policy(
+        context,
+        horizon,
+        frame_size=tuple(image_size),
+        seed=config.train.seed,
+        backend=config.backend,
+    )
+    sources = []
+    for spec in config.data:
+        name, path, weight = parse_source_spec(spec)
+        chunks = load_chunk_dataset(path, config.split, videos_dir=config.videos_dir)
+        sources.append(MixtureSource(name, WindowDataset(chunks, windows), weight))
+    return MixtureDataset(sources, seed=config.train.seed)
+
+
+def train_policy(config: PolicyTrainingConfig) -> dict:
+    """Train (or fine-tune / adapt) the policy; returns a summary (also `training_summary.json`)."""
+    from nitrogen_hf.data.mixture import parse_source_spec
+    from nitrogen_hf.data.windows import collate_windows
+
+    sources = [parse_source_spec(s) for s in config.data]
+    games = data_games(sources, config.split) if config.game_conditioning else []
+    model = build_policy(config, games)
+    policy_config = _policy_config(model)
+    dataset = build_mixture(
+        config,
+        policy_config.image_size,
+        policy_config.action_horizon,
+        policy_config.frame_per_sample,
+    )
+    conditioned = policy_config.num_games > 0 and config.game_conditioning
+    result = train(
+        model,
+        dataset,
+        config.train,
+        policy_loss(conditioned),
+        collate_windows,
+        save_fn=_save_policy,
+        run_config=_jsonable(asdict(config)),
+    )
+    summary = _summary(config, result, model, sources)
+    if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
+        write_json_atomic(config.output_dir / "training_summary.json", summary)
+    return summary
+
+
+def load_policy(path: str | Path):
+    """A trained policy folder, or a LoRA adapter folder (base + adapter, merged) -> NitroGenPolicy."""
+    from nitrogen_hf.models.policy import NitroGenPolicy
+
+    path = Path(path)
+    if not (path / "adapter_config.json").is_file():
+        return NitroGenPolicy.from_pretrained(path)
+    import json
+
+    from peft import PeftModel
+
+    base_path = json.loads((path / "adapter_config.json").read_text())["base_model_name_or_path"]
+    base = NitroGenPolicy.from_pretrained(base_path)
+    return PeftModel.from_pretrained(base, path).merge_and_unload()
+
+
+def _policy_config(model):
+    return model.base_model.model.config if hasattr(model, "peft_config") else model.config
+
+
+def _save_policy(model, output_dir: Path) -> None:
+    """save_pretrained writes the whole policy, or only the LoRA adapter for a peft model."""
+    model.save_pretrained(output_dir)
+
+
+def _summary(config: PolicyTrainingConfig, result: TrainResult, model, sources) -> dict:
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {
+        "data": [{"name": n, "path": p, "weight": w} for n, p, w in sources],
+        "base_model": config.base_model,
+        "lora_rank": config.lora_rank,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "trainable_parameters": trainable,
+        "steps": result.steps,
+        "seconds": result.seconds,
+        "samples_per_second": result.samples_per_second,
+        "final_loss": result.final_loss,
+        "resumed_from": result.resumed_from,
+    }
+
+
+def _jsonable(data):
+    if isinstance(data, dict):
+        return {k: _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_jsonable(v) for v in data]
+    return str(data) if isinstance(data, Path) else data

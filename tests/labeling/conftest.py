@@ -1,0 +1,65 @@
+"""Fixtures for the labeler: a tiny fixed-seed IDM and short sprite-game videos.
+
+The IDM is random (no training) with its output layer scaled up so every button probability
+sits far from 0.5: labels then do not flip with float noise between thread counts or batch
+shapes, and tests can demand exact equality of labels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nitrogen_hf.actions import ATARI_OBSERVED
+from nitrogen_hf.data.video_writer import write_mp4
+from nitrogen_hf.models.idm import NitroGenIDM, NitroGenIDMConfig
+
+from helpers import sprite_game
+
+TINY_IDM_THRESHOLD = 0.2  # stands in for a calibrated confidence_threshold
+
+
+def save_tiny_idm(folder: Path, confidence_threshold: float | None = TINY_IDM_THRESHOLD) -> Path:
+    torch.manual_seed(0)
+    config = NitroGenIDMConfig(
+        num_frames=4,
+        frame_size=(24, 24),
+        cnn_channels=(8, 16),
+        hidden_size=16,
+        num_layers=1,
+        num_heads=2,
+        stick_bins=5,
+        dropout=0.0,
+        trained_dims=ATARI_OBSERVED.tolist(),
+        confidence_threshold=confidence_threshold,
+    )
+    model = NitroGenIDM(config).eval()
+    with torch.no_grad():
+        model.head[-1].weight.mul_(30.0)
+    model.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_idm(tmp_path_factory) -> Path:
+    return save_tiny_idm(tmp_path_factory.mktemp("tiny_idm"))
+
+
+def sprite_with_pause(num_frames: int, pause: int, seed: int) -> np.ndarray:
+    """Sprite-game frames with the picture frozen for `pause` frames in the middle (a menu)."""
+    frames, _ = sprite_game(num_frames, seed=seed)
+    middle = num_frames // 2
+    return np.concatenate([frames[:middle], np.repeat(frames[middle : middle + 1], pause, 0), frames[middle:]])
+
+
+@pytest.fixture(scope="session")
+def sprite_videos(tmp_path_factory) -> Path:
+    """Three 30 fps videos; the second holds a 3 s still picture."""
+    folder = tmp_path_factory.mktemp("videos")
+    write_mp4(folder / "sprite-a.mp4", sprite_game(150, seed=0)[0], fps=30)
+    write_mp4(folder / "sprite-b.mp4", sprite_with_pause(120, 90, seed=1), fps=30)
+    write_mp4(folder / "sprite-c.mp4", sprite_game(100, seed=2)[0], fps=30)
+    return folder
