@@ -376,6 +376,46 @@ def _run_train_policy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_eval_policy(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval-policy", help="play a real game with a policy, next to random and the expert"
+    )
+    p.add_argument("--model", required=True, help="policy folder (or LoRA adapter folder)")
+    p.add_argument("--env", default="ALE/Pong-v5")
+    p.add_argument("--episodes", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--max-seconds", type=float, default=60.0, help="cap on each episode's length")
+    p.add_argument(
+        "--execute-steps", type=int, default=4, help="actions executed per predicted chunk"
+    )
+    p.add_argument("--game", help="game-id token for game-conditioned policies")
+    p.add_argument(
+        "--no-references", action="store_true", help="skip the random and expert players"
+    )
+    p.set_defaults(func=_run_eval_policy)
+
+
+def _run_eval_policy(args: argparse.Namespace) -> int:
+    from nitrogen_hf.evaluation.closed_loop import PolicyEvalConfig, evaluate_policy
+
+    result = evaluate_policy(
+        PolicyEvalConfig(
+            model=args.model,
+            env_id=args.env,
+            episodes=args.episodes,
+            seed=args.seed,
+            out=args.out,
+            max_seconds=args.max_seconds,
+            execute_steps=args.execute_steps,
+            game=args.game,
+            references=not args.no_references,
+        )
+    )
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def _given(args: argparse.Namespace, **names: str) -> dict:
     """{field: value} for the options the user actually gave (None = keep the preset's)."""
     values = {field: getattr(args, option) for field, option in names.items()}
@@ -396,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_train_idm,
         _add_eval_idm,
         _add_train_policy,
+        _add_eval_policy,
         _add_label,
         _add_render,
     ):

@@ -49,21 +49,20 @@ logger = logging.getLogger("nitrogen_hf")
 def find_videos(sources: Iterable[str | Path], skips: SkipLog) -> list[Path]:
     """Video files of folders (recursive), files and glob patterns; one per video id (stem).
 
-    Hidden files (a writer's temporary output) are ignored; a second file with an id already
-    seen is reported as `duplicate_video_id`, since chunks are named by id.
+    Sources are read in order, each one's files sorted. Hidden files (a writer's temporary
+    output) are ignored; a later file with an id already seen is reported as
+    `duplicate_video_id`, since chunks are named by id.
     """
-    found: list[Path] = []
+    videos: dict[str, Path] = {}
     for source in sources:
-        matches = _expand(str(source))
+        matches = sorted(_expand(str(source)))
         if not matches:
             skips.add("no_video_found", source, f"no {'/'.join(VIDEO_EXTENSIONS)} file here")
-        found += matches
-    videos: dict[str, Path] = {}
-    for path in sorted(set(found)):
-        if path.stem in videos:
-            skips.add("duplicate_video_id", path, f"same video id as {videos[path.stem]}")
-        else:
-            videos[path.stem] = path
+        for path in matches:
+            if path.stem not in videos:
+                videos[path.stem] = path
+            elif videos[path.stem] != path:
+                skips.add("duplicate_video_id", path, f"same video id as {videos[path.stem]}")
     return list(videos.values())
 
 

@@ -37,7 +37,7 @@ def hours_by_reason(entries: list[dict]) -> dict[str, float]:
     for entry in entries:
         for reason, frames in entry["dropped"].items():
             hours[reason] += frames / entry["fps"] / SECONDS_PER_HOUR
-    return {reason: round(value, 6) for reason, value in hours.items()}
+    return hours
 
 
 def build_report(
@@ -61,9 +61,9 @@ def build_report(
         "labeler_version": run.labeler_version,
         "settings": run.settings(),
         "min_confidence_source": run.min_confidence_source,
-        "hours_in": round(hours_in, 6),
-        "hours_kept": round(hours_kept, 6),
-        "kept_fraction": round(hours_kept / hours_in, 6) if hours_in else None,
+        "hours_in": hours_in,
+        "hours_kept": hours_kept,
+        "kept_fraction": hours_kept / hours_in if hours_in else None,
         "hours_dropped": hours_by_reason(labeled),
         "drop_precedence": list(REASONS),
         "chunks_written": sum(len(e["chunks"]) for e in labeled),
