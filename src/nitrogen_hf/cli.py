@@ -416,6 +416,42 @@ def _run_eval_policy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_convert_nitrogen(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "convert-nitrogen", help="NVIDIA's released ng.pt -> a save_pretrained policy folder"
+    )
+    p.add_argument("checkpoint", type=Path, help="path to ng.pt")
+    p.add_argument("out", type=Path, help="output folder (config.json + model.safetensors)")
+    p.add_argument(
+        "--games",
+        help="game names for the game-id rows: a .json {name: row} or .txt (one per line)",
+    )
+    p.add_argument(
+        "--vision-config",
+        help="HF config name/path of the SigLIP tower when ng.pt names one not cached here",
+    )
+    p.add_argument(
+        "--unsafe-pickle",
+        action="store_true",
+        help="torch.load with weights_only=False (only for checkpoints you trust)",
+    )
+    p.set_defaults(func=_run_convert_nitrogen)
+
+
+def _run_convert_nitrogen(args: argparse.Namespace) -> int:
+    from nitrogen_hf.models.policy import convert_nitrogen_checkpoint
+
+    out = convert_nitrogen_checkpoint(
+        args.checkpoint,
+        args.out,
+        game_names=args.games,
+        vision_config=args.vision_config,
+        weights_only=not args.unsafe_pickle,
+    )
+    print(f"wrote {out}")
+    return 0
+
+
 def _given(args: argparse.Namespace, **names: str) -> dict:
     """{field: value} for the options the user actually gave (None = keep the preset's)."""
     values = {field: getattr(args, option) for field, option in names.items()}
@@ -437,6 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_eval_idm,
         _add_train_policy,
         _add_eval_policy,
+        _add_convert_nitrogen,
         _add_label,
         _add_render,
     ):

@@ -48,11 +48,61 @@ def tiny_idm(tmp_path_factory) -> Path:
     return save_tiny_idm(tmp_path_factory.mktemp("tiny_idm"))
 
 
+@pytest.fixture(scope="session")
+def make_tiny_idm():
+    """`save_tiny_idm(folder, confidence_threshold=...)`, for tests that need a variant."""
+    return save_tiny_idm
+
+
+def chunk_contents(out: Path) -> dict[str, tuple]:
+    """Chunk folder -> (actions table, metadata without the labeling time) of a label OUT."""
+    import pyarrow.parquet as pq
+
+    from nitrogen_hf.data.nitrogen_reader import iter_chunks
+
+    contents = {}
+    for chunk in iter_chunks(Path(out) / "actions"):
+        table = pq.read_table(Path(out) / "actions" / chunk.name / "actions_processed.parquet")
+        meta = chunk.metadata.to_json()
+        meta.pop("labeled_at")
+        contents[chunk.name] = (table.to_pydict(), meta)
+    return contents
+
+
+def assert_same_labels(out: Path, expected: Path) -> None:
+    """Same chunk set, same actions and metadata; confidences equal up to float noise (other
+    thread counts or batch shapes may change the last bits, never a thresholded label)."""
+    got, want = chunk_contents(out), chunk_contents(expected)
+    assert sorted(got) == sorted(want)
+    for name, (table, meta) in want.items():
+        got_table, got_meta = got[name]
+        confidence = np.asarray(table.pop("confidence"))
+        np.testing.assert_allclose(got_table.pop("confidence"), confidence, atol=1e-5)
+        assert got_table == table, name
+        mean = meta.pop("mean_confidence")
+        assert got_meta.pop("mean_confidence") == pytest.approx(mean, abs=1e-5)
+        assert got_meta == meta, name
+
+
+@pytest.fixture(scope="session")
+def read_chunks():
+    """`chunk_contents(out)`: compare two labeling outputs exactly."""
+    return chunk_contents
+
+
+@pytest.fixture(scope="session")
+def same_labels():
+    """`assert_same_labels(out, expected)`."""
+    return assert_same_labels
+
+
 def sprite_with_pause(num_frames: int, pause: int, seed: int) -> np.ndarray:
     """Sprite-game frames with the picture frozen for `pause` frames in the middle (a menu)."""
     frames, _ = sprite_game(num_frames, seed=seed)
     middle = num_frames // 2
-    return np.concatenate([frames[:middle], np.repeat(frames[middle : middle + 1], pause, 0), frames[middle:]])
+    return np.concatenate(
+        [frames[:middle], np.repeat(frames[middle : middle + 1], pause, 0), frames[middle:]]
+    )
 
 
 @pytest.fixture(scope="session")

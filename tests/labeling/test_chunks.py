@@ -14,7 +14,9 @@ def test_kept_stretches_are_cut_into_chunks_from_their_start():
     reasons[100] = REASON_CODE["end_of_video"]
     reasons[45:50] = REASON_CODE["idle"]
     active = np.ones(100, bool)
-    plan = plan_chunks(reasons, active, chunk_frames=20, min_chunk_frames=4, min_active_fraction=0.5)
+    plan = plan_chunks(
+        reasons, active, chunk_frames=20, min_chunk_frames=4, min_active_fraction=0.5
+    )
     # [0, 45): 20 + 20 + a 5-frame tail; [50, 100): 20 + 20 + 10.
     assert plan.chunks == [(0, 20), (20, 40), (40, 45), (50, 70), (70, 90), (90, 100)]
     assert plan.dropped == {"short_segment": 0, "inactive_chunk": 0}
@@ -26,7 +28,9 @@ def test_short_pieces_and_inactive_chunks_are_dropped_with_their_reason():
     reasons[20:22] = REASON_CODE["static"]
     active = np.ones(60, bool)
     active[22:40] = False  # the chunk [22, 42) has 2 of 20 active frames
-    plan = plan_chunks(reasons, active, chunk_frames=20, min_chunk_frames=5, min_active_fraction=0.5)
+    plan = plan_chunks(
+        reasons, active, chunk_frames=20, min_chunk_frames=5, min_active_fraction=0.5
+    )
     assert plan.chunks == [(0, 20), (42, 60)]
     assert plan.dropped == {"short_segment": 0, "inactive_chunk": 1}
     assert (plan.reasons[22:42] == REASON_CODE["inactive_chunk"]).all()

@@ -71,7 +71,9 @@ def test_segmented_labels_equal_one_pass_over_the_whole_clip(
     with open_video(long_video) as reader:
         whole = model.predict_sequence(prepare_frames(reader.get_frames(range(230)), size))
     with open_for_labeling(long_video, size, resize_in_decoder=False) as reader:
-        labels = label_video(model, reader, segment_seconds=segment_seconds, decode_batch=decode_batch)
+        labels = label_video(
+            model, reader, segment_seconds=segment_seconds, decode_batch=decode_batch
+        )
     assert labels.vector.shape == (229, 25) and labels.num_frames == 230
     assert ((labels.vector > 0.5) == (whole.vector.numpy() > 0.5)).all()
     np.testing.assert_allclose(labels.vector, whole.vector.numpy(), atol=1e-5)
@@ -107,6 +109,8 @@ def test_a_truncated_video_raises_a_video_error_naming_it(tiny_idm, tmp_path):
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(full[: len(full) // 2])
     model = NitroGenIDM.from_pretrained(tiny_idm).eval()
-    with pytest.raises(VideoError, match="cut.mp4"):
-        with open_for_labeling(cut, model.config.frame_size) as reader:
-            label_video(model, reader)
+    with (
+        pytest.raises(VideoError, match="cut.mp4"),
+        open_for_labeling(cut, model.config.frame_size) as reader,
+    ):
+        label_video(model, reader)

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 
 from nitrogen_hf.actions import ATARI_ACTIONS, ATARI_OBSERVED, AtariActionMap
@@ -29,19 +28,23 @@ SMALL = ["--chunk-seconds", "2", "--min-chunk-seconds", "0.5", "--no-progress"]
 
 
 def run_label(model, videos, out, *extra) -> dict:
-    assert main(["label", "--model", str(model), "--videos", str(videos), "--out", str(out), *SMALL, *extra]) == 0
+    assert (
+        main(
+            [
+                "label",
+                "--model",
+                str(model),
+                "--videos",
+                str(videos),
+                "--out",
+                str(out),
+                *SMALL,
+                *extra,
+            ]
+        )
+        == 0
+    )
     return json.loads((Path(out) / "label_report.json").read_text())
-
-
-def chunk_contents(out: Path) -> dict[str, tuple]:
-    """Chunk folder -> (actions table, metadata without the labeling time)."""
-    contents = {}
-    for chunk in iter_chunks(Path(out) / "actions"):
-        table = pq.read_table(Path(out) / "actions" / chunk.name / "actions_processed.parquet")
-        meta = chunk.metadata.to_json()
-        meta.pop("labeled_at")
-        contents[chunk.name] = (table.to_pydict(), meta)
-    return contents
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +80,9 @@ def test_chunks_follow_the_nitrogen_layout_with_provenance(labeled, tiny_idm):
 def test_report_accounts_for_every_frame_once(labeled):
     report, out = labeled
     dropped = report["hours_dropped"]
-    assert report["hours_in"] == pytest.approx(report["hours_kept"] + sum(dropped.values()), abs=1e-5)
+    assert report["hours_in"] == pytest.approx(
+        report["hours_kept"] + sum(dropped.values()), abs=1e-5
+    )
     assert report["hours_in"] == pytest.approx((150 + 210 + 100) / 30 / 3600, abs=1e-5)
     # The 3 s still picture in sprite-b is dropped as static (give or take the smoothing).
     assert dropped["static"] * 3600 == pytest.approx(3.0, abs=0.35)
@@ -90,24 +95,32 @@ def test_report_accounts_for_every_frame_once(labeled):
     assert marker["chunks"] and all((out / "actions" / c).is_dir() for c in marker["chunks"])
 
 
-def test_a_rerun_skips_finished_videos_and_new_settings_relabel(labeled, tiny_idm, sprite_videos, tmp_path):
+def test_a_rerun_skips_finished_videos_and_new_settings_relabel(
+    labeled, tiny_idm, sprite_videos, tmp_path, read_chunks
+):
     _, first = labeled
     out = tmp_path / "out"
     shutil.copytree(first, out)
-    before = chunk_contents(out)
+    before = read_chunks(out)
     again = run_label(tiny_idm, sprite_videos, out, "--game", "sprite")
     assert again["videos"]["already_done"] == 3 and again["videos"]["labeled_now"] == 0
-    assert again["hours_kept"] == pytest.approx(json.loads((first / "label_report.json").read_text())["hours_kept"])
-    assert chunk_contents(out) == before
+    assert again["hours_kept"] == pytest.approx(
+        json.loads((first / "label_report.json").read_text())["hours_kept"]
+    )
+    assert read_chunks(out) == before
     # A stricter filter changes the settings key: everything is labeled again, chunks replaced.
-    strict = run_label(tiny_idm, sprite_videos, out, "--game", "sprite", "--min-confidence", "0.999")
+    strict = run_label(
+        tiny_idm, sprite_videos, out, "--game", "sprite", "--min-confidence", "0.999"
+    )
     assert strict["videos"]["labeled_now"] == 3
     assert strict["hours_dropped"]["low_confidence"] > 0
     assert strict["chunks_written"] == len(list(iter_chunks(out / "actions")))
     assert not any(p.name.startswith(".") for p in (out / "actions").iterdir())
 
 
-def test_corrupt_and_unreadable_videos_are_listed_and_the_rest_continues(tiny_idm, sprite_videos, tmp_path):
+def test_corrupt_and_unreadable_videos_are_listed_and_the_rest_continues(
+    tiny_idm, sprite_videos, tmp_path
+):
     videos = tmp_path / "videos"
     shutil.copytree(sprite_videos, videos)
     (videos / "garbage.mp4").write_bytes(b"\x00not a video" * 500)
@@ -118,7 +131,9 @@ def test_corrupt_and_unreadable_videos_are_listed_and_the_rest_continues(tiny_id
     assert report["videos"] == {"total": 5, "labeled_now": 3, "already_done": 0, "failed": 2}
     failed = {v["video_id"]: v for v in report["per_video"] if v["status"] == "failed"}
     assert set(failed) == {"garbage", "truncated"}
-    assert all(v["reason"] == "unreadable_video" and v["video_id"] in v["message"] for v in failed.values())
+    assert all(
+        v["reason"] == "unreadable_video" and v["video_id"] in v["message"] for v in failed.values()
+    )
     assert report["skipped"]["by_kind"] == {"unreadable_video": 2}
     assert not (tmp_path / "out" / "labeled" / "garbage.json").exists()  # retried next run
 
@@ -136,12 +151,17 @@ def test_find_videos_reads_folders_files_and_globs_once_per_id(sprite_videos, tm
     assert skips.counts() == {"no_video_found": 1, "duplicate_video_id": 1}
 
 
-def test_without_a_calibrated_threshold_the_fallback_is_used_and_recorded(sprite_videos, tmp_path):
-    from conftest import save_tiny_idm
-
-    model = save_tiny_idm(tmp_path / "uncalibrated", confidence_threshold=None)
+def test_without_a_calibrated_threshold_the_fallback_is_used_and_recorded(
+    make_tiny_idm, sprite_videos, tmp_path
+):
+    model = make_tiny_idm(tmp_path / "uncalibrated", confidence_threshold=None)
     report = label_videos(
-        LabelConfig(model=str(model), videos=[sprite_videos / "sprite-c.mp4"], out=tmp_path / "out", progress=False)
+        LabelConfig(
+            model=str(model),
+            videos=[sprite_videos / "sprite-c.mp4"],
+            out=tmp_path / "out",
+            progress=False,
+        )
     )
     assert report["min_confidence_source"] == "fallback"
     assert report["settings"]["filters"]["min_confidence"] == 0.5
@@ -152,8 +172,17 @@ def _ground_truth_video(root: Path) -> None:
     frames, env_actions = sprite_game(90, seed=9)
     write_mp4(root / "videos" / "truth.mp4", frames, fps=30)
     actions = AtariActionMap(ATARI_ACTIONS).to_gamepad(env_actions)
-    video = OriginalVideo("truth", 0.0, 3.0, source="ale", fps=30, resolution=(48, 48), start_frame=0)
-    meta = ChunkMetadata("truth_chunk_0000_actions", "0000", 90, video, game="sprite", extra={"label_source": "ground_truth"})
+    video = OriginalVideo(
+        "truth", 0.0, 3.0, source="ale", fps=30, resolution=(48, 48), start_frame=0
+    )
+    meta = ChunkMetadata(
+        "truth_chunk_0000_actions",
+        "0000",
+        90,
+        video,
+        game="sprite",
+        extra={"label_source": "ground_truth"},
+    )
     write_chunk(root / "ground_truth", meta, actions)
 
 
@@ -164,8 +193,7 @@ def test_pseudo_labels_and_ground_truth_mix_in_one_dataset(labeled, sprite_video
     _, out = labeled
     videos = tmp_path / "videos"
     shutil.copytree(sprite_videos, videos)
-    _ground_truth_video(tmp_path)
-    shutil.copy(tmp_path / "videos" / "truth.mp4", videos / "truth.mp4")
+    _ground_truth_video(tmp_path)  # its video lands in the same folder
     argv = ["build-dataset", "--actions", str(out / "actions"), str(tmp_path / "ground_truth")]
     assert main([*argv, "--videos", str(videos), "--out", str(tmp_path / "ds")]) == 0
     rows = list(load_chunk_dataset(tmp_path / "ds", streaming=False))
@@ -176,10 +204,15 @@ def test_pseudo_labels_and_ground_truth_mix_in_one_dataset(labeled, sprite_video
     for uuid, row in pseudo.items():
         np.testing.assert_allclose(row["confidence"], written[uuid].confidence, rtol=1e-6)
         assert row["buttons"] == written[uuid].actions.buttons.tolist()
-        assert json.loads(row["provenance"])["idm_sha256"] == written[uuid].metadata.extra["idm_sha256"]
+        assert (
+            json.loads(row["provenance"])["idm_sha256"]
+            == written[uuid].metadata.extra["idm_sha256"]
+        )
     assert truth[0]["confidence"] is None
     # Training windows carry the pseudo-labels' confidence as loss weights, 1 for ground truth.
-    windows = WindowDataset(load_chunk_dataset(tmp_path / "ds"), WindowConfig.idm(4, frame_size=(24, 24), shuffle=False))
+    windows = WindowDataset(
+        load_chunk_dataset(tmp_path / "ds"), WindowConfig.idm(4, frame_size=(24, 24), shuffle=False)
+    )
     weights = {}
     for sample in windows:
         weights.setdefault(sample["label_source"], []).append(sample["confidence"])

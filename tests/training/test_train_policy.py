@@ -99,3 +99,29 @@ def test_lora_adapter_round_trip(sprite_dataset, tmp_path):
 def test_lora_needs_a_base_model(tmp_path):
     with pytest.raises(ValueError, match="base-model"):
         policy_preset("debug", ["a=b"], tmp_path, lora_rank=4)
+
+
+def test_fresh_policy_with_a_pretrained_vision_tower(sprite_dataset, tmp_path):
+    from transformers import SiglipVisionConfig, SiglipVisionModel
+
+    tower = SiglipVisionModel(
+        SiglipVisionConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            image_size=32,
+            patch_size=8,
+        )
+    )
+    tower.save_pretrained(tmp_path / "tower")
+    config = policy_preset(
+        "debug",
+        [f"truth={sprite_dataset}"],
+        tmp_path / "policy",
+        vision_pretrained=str(tmp_path / "tower"),
+    )
+    model = build_policy(config, [])
+    for key, value in tower.state_dict().items():
+        assert torch.equal(model.vision_encoder.state_dict()[key], value), key
+    assert model.config.action_horizon == 4  # the preset's other fields are kept

@@ -30,6 +30,7 @@ class PolicyTrainingConfig:
     policy_preset: str = "tiny"  # tiny | base | nitrogen_500m (ignored with base_model)
     policy_overrides: dict = field(default_factory=dict)  # e.g. {"action_horizon": 8}
     base_model: str | None = None  # fine-tune (or adapt) this policy instead of a fresh one
+    vision_pretrained: str | None = None  # fresh policy whose tower starts from these weights
     game_conditioning: bool = False  # a game-id token learned from the data's game names
     lora_rank: int | None = None  # LoRA adapter on base_model; saves only the adapter
     lora_alpha: float | None = None  # defaults to 2 x rank
@@ -132,7 +133,22 @@ def build_policy(config: PolicyTrainingConfig, games: list[str]):
     overrides = dict(config.policy_overrides)
     if config.game_conditioning and games:
         overrides.update(num_games=len(games), game_names=games)
+    if config.vision_pretrained:
+        fields = {
+            k: v for k, v in preset(**overrides).to_dict().items() if k not in _NOT_CONFIG_FIELDS
+        }
+        return NitroGenPolicy.from_vision_pretrained(config.vision_pretrained, **fields)
     return NitroGenPolicy(preset(**overrides))
+
+
+# Keys of a config dict that are not constructor fields, or that the pretrained tower decides.
+_NOT_CONFIG_FIELDS = {
+    "vision_config",
+    "vision_encoder_name",
+    "model_type",
+    "transformers_version",
+    "architectures",
+}
 
 
 def add_lora(model, rank: int, alpha: float | None = None):

@@ -424,3 +424,25 @@ def test_golden_velocity(tower_dir):
 
 
 GOLDEN = [0.80393499, 9.11924553, -4.14826488, 12.87607479]
+
+
+def test_convert_command(tower_dir, tmp_path, capsys):
+    from nitrogen_hf.cli import main
+
+    path = tmp_path / "ng.pt"
+    torch.save(make_checkpoint(tower_dir), path)
+    (tmp_path / "games.txt").write_text("c\na\nb\n")
+    assert (
+        main(
+            [
+                "convert-nitrogen",
+                str(path),
+                str(tmp_path / "hf"),
+                "--games",
+                str(tmp_path / "games.txt"),
+            ]
+        )
+        == 0
+    )
+    assert "wrote" in capsys.readouterr().out
+    assert NitroGenPolicy.from_pretrained(tmp_path / "hf").config.game_names == ["a", "b", "c"]

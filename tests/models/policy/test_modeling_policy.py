@@ -157,3 +157,21 @@ def test_config_checks_and_presets():
         model = NitroGenPolicy(NitroGenPolicyConfig.nitrogen_500m())
     assert sum(p.numel() for p in model.parameters()) == 493_631_513
     assert model.config.action_horizon == 18 and model.config.vision_config.num_hidden_layers == 24
+
+
+def test_lora_wraps_the_policy():
+    """LoRA on the attention projections: adapters start as a no-op and are all that trains."""
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(0)
+    policy = NitroGenPolicy(NitroGenPolicyConfig.tiny()).eval()
+    frames = random_frames(2, 3, 32, 32)
+    before = policy.predict_action(frames, generator=torch.Generator().manual_seed(0)).vector
+    lora = get_peft_model(policy, LoraConfig(r=4, target_modules=["to_q", "to_k", "to_v"]))
+    after = lora.predict_action(frames, generator=torch.Generator().manual_seed(0)).vector
+    torch.testing.assert_close(after, before)
+    lora.compute_loss(
+        frames, torch.rand(2, 16, ACTION_DIM), torch.ones(ACTION_DIM, dtype=torch.bool)
+    ).backward()
+    trained = {name for name, p in lora.named_parameters() if p.grad is not None}
+    assert trained and all("lora_" in name for name in trained)

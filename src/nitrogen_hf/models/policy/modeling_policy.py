@@ -79,6 +79,25 @@ class NitroGenPolicy(PreTrainedModel):
             init.copy_(module.pe, sinusoid_table(module.pe.shape[1], module.pe.shape[2]))
 
     @classmethod
+    def from_vision_pretrained(cls, name_or_path: str, **config_overrides) -> NitroGenPolicy:
+        """A fresh policy whose vision tower starts from pretrained weights (e.g. a SigLIP 2
+        checkpoint such as google/siglip2-base-patch16-256); the rest is randomly initialised."""
+        from transformers import AutoModel
+
+        tower = AutoModel.from_pretrained(name_or_path)
+        tower = getattr(tower, "vision_model", tower)  # a full SigLIP (text + vision) checkpoint
+        config = NitroGenPolicyConfig(
+            **{
+                "vision_encoder_name": str(name_or_path),
+                "vision_config": tower.config.to_dict(),
+                **config_overrides,
+            }
+        )
+        model = cls(config)
+        model.vision_encoder.load_state_dict(tower.state_dict())
+        return model
+
+    @classmethod
     def from_nitrogen_checkpoint(
         cls, path_or_dict, game_names=None, vision_config=None
     ) -> NitroGenPolicy:
@@ -148,7 +167,9 @@ class NitroGenPolicy(PreTrainedModel):
             )
         return F.pad(tokens, (0, 0, padding, 0))
 
-    def encode_memory(self, pixel_values: torch.Tensor, game_ids: torch.Tensor | None = None):
+    def encode_memory(
+        self, pixel_values: torch.Tensor, game_ids: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """The DiT's cross-attention memory (B, L, V): padded VL tokens through the VL stack."""
         return self.vl_self_attention_model(self.embed_observations(pixel_values, game_ids))
 
@@ -190,7 +211,8 @@ class NitroGenPolicy(PreTrainedModel):
         game: GameSpec = None,
     ) -> torch.Tensor:
         """Masked flow-matching MSE: frames uint8 (B, [C,] 3, H, W), actions (B, H, 25) model layout,
-        observed_mask (25,), (B, 25) or (B, H, 25); unobserved dims carry no gradient."""
+        observed_mask (25,), (B, 25) or (B, H, 25) bool; the mean over observed dims only, so a
+        controller without a button neither teaches "never pressed" nor dilutes the loss."""
         pixel_values = self.preprocess(frames)
         actions = actions.to(device=self.device, dtype=self.dtype)
         noise = torch.randn_like(actions)
