@@ -114,3 +114,25 @@ def test_a_truncated_video_raises_a_video_error_naming_it(tiny_idm, tmp_path):
         open_for_labeling(cut, model.config.frame_size) as reader,
     ):
         label_video(model, reader)
+
+
+def test_prefetch_keeps_order_raises_the_producers_error_and_stops_early():
+    import threading
+
+    from nitrogen_hf.labeling.labeler import prefetch
+
+    assert list(prefetch(iter(range(10)), depth=2)) == list(range(10))
+    assert list(prefetch(iter(range(3)), depth=0)) == [0, 1, 2]
+
+    def failing():
+        yield 1
+        raise VideoError("broken.mp4: frame 1 failed")
+
+    items = prefetch(failing(), depth=2)
+    assert next(items) == 1
+    with pytest.raises(VideoError, match="broken.mp4"):
+        next(items)
+    endless = prefetch(iter(range(10**9)), depth=2)
+    assert next(endless) == 0
+    endless.close()  # the producer thread ends instead of filling the queue forever
+    assert not any(t.name == "nitrogen-decode" for t in threading.enumerate())

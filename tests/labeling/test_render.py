@@ -27,7 +27,9 @@ def _is_grey(frame: np.ndarray) -> bool:
     return bool(np.abs(frame.astype(int) - frame.mean(axis=2, keepdims=True)).max() <= 6)
 
 
-def test_render_writes_every_frame_with_labels_or_the_drop_reason(labeled_b, sprite_videos, tmp_path):
+def test_render_writes_every_frame_with_labels_or_the_drop_reason(
+    labeled_b, sprite_videos, tmp_path
+):
     video = sprite_videos / "sprite-b.mp4"
     out = tmp_path / "sprite-b_labeled.mp4"
     argv = ["render", "--video", str(video), "--labels", str(labeled_b), "--out", str(out)]

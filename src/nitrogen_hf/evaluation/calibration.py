@@ -3,6 +3,7 @@ threshold that reaches a target label precision on held-out data."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,26 +14,21 @@ import torch.nn.functional as F
 TEMPERATURES = np.exp(np.linspace(np.log(0.25), np.log(8.0), 61))
 
 
-def fit_button_temperature(
-    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
-) -> float:
-    """Temperature minimising the masked Bernoulli NLL. Shapes: (N, 21)."""
-    if not mask.any():
-        return 1.0
-    losses = [
-        float(F.binary_cross_entropy_with_logits(logits[mask] / t, targets[mask].float()))
-        for t in TEMPERATURES
-    ]
-    return float(TEMPERATURES[int(np.argmin(losses))])
+def fit_temperature(confidence_at: Callable[[float], np.ndarray], correct: np.ndarray) -> float:
+    """Temperature whose confidences best predict correctness (binary cross-entropy).
 
-
-def fit_stick_temperature(
-    logits: torch.Tensor, target_bins: torch.Tensor, mask: torch.Tensor
-) -> float:
-    """Temperature minimising the categorical NLL of the true bins. logits: (N, 4, bins)."""
-    if not mask.any():
-        return 1.0
-    losses = [float(F.cross_entropy(logits[mask] / t, target_bins[mask])) for t in TEMPERATURES]
+    `confidence_at(t)` gives the per-frame confidences with logits divided by `t`; the
+    predictions themselves do not change with `t`, only how sure they claim to be. This
+    calibrates the number the labeler filters on (the whole action's confidence) directly,
+    rather than each button's probability on its own.
+    """
+    target = torch.from_numpy(np.asarray(correct, np.float64))
+    losses = []
+    for t in TEMPERATURES:
+        confidence = torch.from_numpy(np.asarray(confidence_at(float(t)), np.float64)).clamp(
+            1e-6, 1 - 1e-6
+        )
+        losses.append(float(F.binary_cross_entropy(confidence, target)))
     return float(TEMPERATURES[int(np.argmin(losses))])
 
 

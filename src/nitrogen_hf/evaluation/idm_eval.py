@@ -15,12 +15,7 @@ from tqdm.auto import tqdm
 from nitrogen_hf.actions import NUM_BUTTONS, GamepadActions
 from nitrogen_hf.data.nitrogen_reader import ChunkError
 from nitrogen_hf.data.windows import ReaderCache, WindowConfig, load_chunk_frames
-from nitrogen_hf.evaluation.calibration import (
-    fit_button_temperature,
-    fit_stick_temperature,
-    reliability,
-    threshold_for_precision,
-)
+from nitrogen_hf.evaluation.calibration import fit_temperature, reliability, threshold_for_precision
 from nitrogen_hf.models.idm.modeling_idm import NitroGenIDM, decode_logits
 
 logger = logging.getLogger("nitrogen_hf")
@@ -110,35 +105,44 @@ def frames_correct(
 
 
 def calibrate(model: NitroGenIDM, predictions: ChunkPredictions, target_precision: float) -> dict:
-    """Temperature-scale both heads on held-out predictions, then pick the confidence threshold
-    that keeps labels right `target_precision` of the time. Updates `model.config` in place."""
+    """Temperature-scale the IDM so its per-frame confidence matches how often the whole action
+    is right on held-out chunks, then pick the confidence threshold that keeps labels right
+    `target_precision` of the time. Updates `model.config` in place."""
     trained = np.asarray(model.config.trained_dims, bool)
-    mask = torch.from_numpy(predictions.observed & trained[None, :])
-    targets = torch.from_numpy(predictions.targets)
-    bins = model.config.stick_bins
-    before = reliability(predictions.confidence, frames_correct(predictions, trained, bins))
-    model.config.button_temperature = fit_button_temperature(
-        predictions.button_logits, targets[:, :NUM_BUTTONS], mask[:, :NUM_BUTTONS]
-    )
-    true_bins = torch.round(targets[:, NUM_BUTTONS:] * (bins - 1)).long()
-    model.config.stick_temperature = fit_stick_temperature(
-        predictions.stick_logits, true_bins, mask[:, NUM_BUTTONS:]
-    )
+    correct = frames_correct(predictions, trained, model.config.stick_bins)  # does not depend on T
+    before = reliability(predictions.confidence, correct)
+
+    def confidence_at(temperature: float) -> np.ndarray:
+        config = replace_temperatures(model.config, temperature)
+        return decode_logits(
+            predictions.button_logits, predictions.stick_logits, config
+        ).confidence.numpy()
+
+    temperature = fit_temperature(confidence_at, correct)
+    model.config.button_temperature = model.config.stick_temperature = temperature
     decoded = decode_logits(predictions.button_logits, predictions.stick_logits, model.config)
     predictions.vectors, predictions.confidence = decoded.vector.numpy(), decoded.confidence.numpy()
-    correct = frames_correct(predictions, trained, bins)
     after = reliability(predictions.confidence, correct)
     threshold = threshold_for_precision(predictions.confidence, correct, target_precision)
     model.config.confidence_threshold = threshold["threshold"]
     return {
-        "button_temperature": model.config.button_temperature,
-        "stick_temperature": model.config.stick_temperature,
+        "temperature": temperature,
         "ece_before": before["ece"],
         "ece_after": after["ece"],
+        "frame_accuracy": float(correct.mean()),
         "reliability": after,
         "threshold": threshold,
         "frames": len(predictions),
     }
+
+
+def replace_temperatures(config, temperature: float):
+    """A copy of an IDM config with both heads' temperatures set."""
+    import copy
+
+    config = copy.copy(config)
+    config.button_temperature = config.stick_temperature = temperature
+    return config
 
 
 def trained_dims_of(rows) -> list[bool]:

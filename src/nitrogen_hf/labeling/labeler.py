@@ -7,8 +7,12 @@ model (no overlay to mask on walkthroughs) and held only for the current segment
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
+from contextlib import closing, suppress
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -17,6 +21,9 @@ from nitrogen_hf.actions import ACTION_DIM
 from nitrogen_hf.data.frames import prepare_frames
 from nitrogen_hf.data.video import VideoError, VideoReader, video_frame_indices
 from nitrogen_hf.labeling.segments import plan_segments
+
+T = TypeVar("T")
+_END = object()
 
 
 @dataclass
@@ -64,6 +71,44 @@ def iter_prepared(
             yield prepare_frames(frames[torch.from_numpy(wanted - first)], size)
 
 
+def prefetch(items: Iterator[T], depth: int) -> Iterator[T]:
+    """Yield from `items`, produced up to `depth` ahead in a background thread, so decoding
+    overlaps with the IDM (FFmpeg and torch release the GIL; on a GPU the model would
+    otherwise wait for every batch). Errors of the producer are raised here. Close the
+    generator (or exhaust it) before closing what `items` reads from."""
+    if depth < 1:
+        yield from items
+        return
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                slots.put((item, None))
+                if stop.is_set():
+                    return
+            slots.put((_END, None))
+        except BaseException as error:  # handed to the consumer, raised there
+            slots.put((_END, error))
+
+    worker = threading.Thread(target=produce, name="nitrogen-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = slots.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting for a free slot
+            with suppress(queue.Empty):
+                slots.get(timeout=0.05)
+
+
 class FrameWindow:
     """Frames [start, stop) of a stream of batches, dropping those no later request needs."""
 
@@ -93,8 +138,14 @@ def label_video(
     segment_seconds: float = 20.0,
     batch_size: int = 64,
     decode_batch: int = 32,
+    prefetch_batches: int = 4,
 ) -> VideoLabels:
-    """Label every sampled frame of `reader` with `model` (a NitroGenIDM), segment by segment."""
+    """Label every sampled frame of `reader` with `model` (a NitroGenIDM), segment by segment,
+    decoding up to `prefetch_batches` batches ahead in a background thread (0: inline)."""
+    if reader.num_frames < 1 or reader.fps <= 0:
+        raise VideoError(
+            f"{reader.path}: no frames to label ({reader.num_frames} at {reader.fps} fps)"
+        )
     frame_index = sampled_frames(reader.num_frames, reader.fps, fps)
     rate = reader.fps if fps is None else min(fps, reader.fps)
     n = len(frame_index)
@@ -102,16 +153,18 @@ def label_video(
     confidence = np.zeros(max(n - 1, 0), np.float32)
     motion = np.zeros(max(n - 1, 0), np.float32)
     size = tuple(model.config.frame_size)
-    window = FrameWindow(iter_prepared(reader, frame_index, size, decode_batch))
     segment_transitions = max(1, round(segment_seconds * rate))
-    for segment in plan_segments(n, segment_transitions, model.config.num_frames):
-        frames = _take(window, segment.start, segment.stop, reader)
-        prediction = model.predict_sequence(frames, batch_size=batch_size)
-        keep = slice(segment.keep_start - segment.start, segment.keep_stop - segment.start)
-        out = slice(segment.keep_start, segment.keep_stop)
-        vector[out] = prediction.vector[keep].float().numpy()
-        confidence[out] = prediction.confidence[keep].float().numpy()
-        motion[out] = frame_changes(frames)[keep]
+    batches = prefetch(iter_prepared(reader, frame_index, size, decode_batch), prefetch_batches)
+    with closing(batches):
+        window = FrameWindow(batches)
+        for segment in plan_segments(n, segment_transitions, model.config.num_frames):
+            frames = _take(window, segment.start, segment.stop, reader)
+            prediction = model.predict_sequence(frames, batch_size=batch_size)
+            keep = slice(segment.keep_start - segment.start, segment.keep_stop - segment.start)
+            out = slice(segment.keep_start, segment.keep_stop)
+            vector[out] = prediction.vector[keep].float().numpy()
+            confidence[out] = prediction.confidence[keep].float().numpy()
+            motion[out] = frame_changes(frames)[keep]
     return VideoLabels(vector, confidence, motion, frame_index, float(rate))
 
 

@@ -20,7 +20,7 @@ from nitrogen_hf.labeling.output import ACTIONS_DIR, read_marker
 
 UNLABELED = len(REASONS) + 1  # reason code of frames no chunk and no marker explain
 BAR_COLOR, LOW_BAR_COLOR, BAR_BACKGROUND = (60, 220, 60), (255, 150, 30), (30, 30, 30)
-CAPTION_COLOR = (255, 255, 255)
+CAPTION_COLOR, CAPTION_BACKGROUND = (255, 255, 255), (0, 0, 0)
 
 
 @dataclass
@@ -104,9 +104,11 @@ def grey_with_caption(frame: np.ndarray, caption: str) -> np.ndarray:
     image = Image.fromarray(grey)
     height = frame.shape[0]
     font = ImageFont.load_default(size=max(9, height // 24))
-    ImageDraw.Draw(image).text(
-        (4, max(4, height // 40 + 2)), caption, fill=CAPTION_COLOR, font=font
-    )
+    draw = ImageDraw.Draw(image)
+    corner = (4, max(4, height // 40 + 2))
+    left, top, right, bottom = draw.textbbox(corner, caption, font=font)
+    draw.rectangle((left - 2, top - 2, right + 2, bottom + 2), fill=CAPTION_BACKGROUND)
+    draw.text(corner, caption, fill=CAPTION_COLOR, font=font)
     return np.asarray(image)
 
 

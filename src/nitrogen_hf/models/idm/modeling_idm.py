@@ -178,6 +178,14 @@ class NitroGenIDM(NitroGenIDMPreTrainedModel):
         model.trunk.backbone.load_state_dict(backbone.state_dict())
         return model
 
+    def save_pretrained(self, save_directory, *args, **kwargs) -> None:
+        """`PreTrainedModel.save_pretrained`, then the folder's model card (README.md)."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        if kwargs.get("is_main_process", True):
+            from nitrogen_hf.hub.cards import write_model_card
+
+            write_model_card(save_directory)
+
     # --- forward ---------------------------------------------------------------------
     def forward(
         self,

@@ -15,7 +15,9 @@ class LatentActionConfig(PretrainedConfig):
         context_frames: past frames (t-c+1 .. t) the encoder and decoder see; 2 shows velocity,
             so the latent need not spend its bits on objects that keep moving on their own.
         frame_size: (height, width) of the model input; small frames keep CPU training short.
-        channels: widths of the stride-2 conv stages shared by encoder and decoder.
+        patch_size: the first conv cuts non-overlapping patches of this size (cheap on a CPU).
+        channels: widths of the patch stem and the stride-2 stages after it (encoder and
+            decoder alike).
         latent_dim: width of the pre-quantisation embedding and of the code vectors.
         codebook_size: number of latent actions (Genie used 8: few enough to be a "gamepad").
         commitment_weight: beta of the VQ-VAE commitment loss (encoder stays near its code).
@@ -31,6 +33,7 @@ class LatentActionConfig(PretrainedConfig):
         self,
         context_frames: int = 2,
         frame_size: tuple[int, int] | list[int] = (64, 64),
+        patch_size: int = 4,
         channels: tuple[int, ...] | list[int] = (32, 64, 128),
         latent_dim: int = 32,
         codebook_size: int = 8,
@@ -49,9 +52,10 @@ class LatentActionConfig(PretrainedConfig):
             raise ValueError(f"codebook_size must be >= 2, got {codebook_size}")
         if not 0.0 < codebook_decay < 1.0:
             raise ValueError(f"codebook_decay must be in (0, 1), got {codebook_decay}")
-        check_frame_size(frame_size, len(channels))
+        check_frame_size(frame_size, patch_size, len(channels))
         self.context_frames = context_frames
         self.frame_size = list(frame_size)
+        self.patch_size = patch_size
         self.channels = list(channels)
         self.latent_dim = latent_dim
         self.codebook_size = codebook_size
@@ -68,11 +72,11 @@ class LatentActionConfig(PretrainedConfig):
         return self.context_frames + 1
 
 
-def check_frame_size(frame_size, stages: int) -> None:
-    """The U-Net halves the frame `stages` times and must be able to double it back."""
-    factor = 2**stages
+def check_frame_size(frame_size, patch_size: int, stages: int) -> None:
+    """The U-Net cuts patches, halves them `stages - 1` times and must double them back."""
+    factor = patch_size * 2 ** (stages - 1)
     if len(frame_size) != 2 or any(s % factor for s in frame_size):
         raise ValueError(
             f"frame_size {tuple(frame_size)} must be two multiples of {factor} "
-            f"({stages} stride-2 stages); e.g. (64, 64)"
+            f"(patch {patch_size}, {stages - 1} stride-2 stages); e.g. (64, 64)"
         )

@@ -22,7 +22,7 @@ class WorldModelConfig(PretrainedConfig):
         num_latent_actions: codebook size of the LAM whose codes condition the model.
         context_frames: past frames the model sees (2 shows velocity).
         frame_size: (height, width) of the frames; the LAM's when conditioned on its codes.
-        channels: widths of the U-Net's stride-2 stages.
+        patch_size / channels: the U-Net's patch stem and stage widths (as in the LAM).
         action_embed_dim: width of the action embedding that FiLM-conditions the decoder.
         image_mean / image_std: input normalisation, as fractions of 255.
     """
@@ -35,6 +35,7 @@ class WorldModelConfig(PretrainedConfig):
         num_latent_actions: int = 8,
         context_frames: int = 2,
         frame_size: tuple[int, int] | list[int] = (64, 64),
+        patch_size: int = 4,
         channels: tuple[int, ...] | list[int] = (32, 64, 128),
         action_embed_dim: int = 32,
         image_mean: tuple[float, ...] | list[float] = (0.5, 0.5, 0.5),
@@ -45,12 +46,13 @@ class WorldModelConfig(PretrainedConfig):
             raise ValueError(f"action_type must be one of {ACTION_TYPES}, got {action_type!r}")
         if context_frames < 1:
             raise ValueError(f"context_frames must be >= 1, got {context_frames}")
-        check_frame_size(frame_size, len(channels))
+        check_frame_size(frame_size, patch_size, len(channels))
         self.action_type = action_type
         self.num_latent_actions = num_latent_actions
         self.action_dim = ACTION_DIM
         self.context_frames = context_frames
         self.frame_size = list(frame_size)
+        self.patch_size = patch_size
         self.channels = list(channels)
         self.action_embed_dim = action_embed_dim
         self.image_mean = list(image_mean)

@@ -11,6 +11,7 @@ a vector: the LAM's encoder.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -36,6 +37,13 @@ def conv_block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
     )
 
 
+def patchify_stem(c_in: int, c_out: int, patch_size: int) -> nn.Sequential:
+    """Non-overlapping patches (kernel = stride): the cheapest way in on a CPU."""
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, patch_size, stride=patch_size), nn.GroupNorm(1, c_out), nn.GELU()
+    )
+
+
 class TransitionEncoder(nn.Module):
     """(B, T, 3, H, W) normalised frames (T = `num_frames`, the last one t+1) -> (B, out_dim).
 
@@ -44,15 +52,15 @@ class TransitionEncoder(nn.Module):
     grid keeps a small sprite's response and where on screen it happened.
     """
 
-    def __init__(self, num_frames: int, channels: list[int], out_dim: int, grid: int = 4):
+    def __init__(
+        self, num_frames: int, channels: list[int], patch_size: int, out_dim: int, grid: int = 4
+    ):
         super().__init__()
-        stages, c_in = [], 3 * (num_frames + 1)
-        for c_out in channels:
-            stages.append(conv_block(c_in, c_out, stride=2))
-            c_in = c_out
+        stages = [patchify_stem(3 * (num_frames + 1), channels[0], patch_size)]
+        stages += [conv_block(a, b, stride=2) for a, b in zip(channels[:-1], channels[1:])]
         self.cnn = nn.Sequential(*stages)
         self.pool = nn.AdaptiveMaxPool2d(grid)
-        self.proj = nn.Sequential(nn.Flatten(), nn.Linear(c_in * grid * grid, out_dim))
+        self.proj = nn.Sequential(nn.Flatten(), nn.Linear(channels[-1] * grid * grid, out_dim))
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         change = frames[:, -1] - frames[:, -2]
@@ -76,34 +84,34 @@ class FiLMBlock(nn.Module):
 
 
 class FramePredictor(nn.Module):
-    """(B, C, 3, H, W) normalised context + (B, cond_dim) action -> (B, 3, H, W) frame t+1."""
+    """(B, C, 3, H, W) normalised context + (B, cond_dim) action -> (B, 3, H, W) frame t+1.
 
-    def __init__(self, context_frames: int, channels: list[int], cond_dim: int):
+    A U-Net on patches: the stem cuts `patch_size` patches, stride-2 stages go down, FiLM
+    blocks come back up with skips, and a 1x1 conv + pixel shuffle paints each patch's change.
+    """
+
+    def __init__(self, context_frames: int, channels: list[int], patch_size: int, cond_dim: int):
         super().__init__()
-        self.down = nn.ModuleList()
-        c_in = 3 * context_frames
-        for c_out in channels:
-            self.down.append(conv_block(c_in, c_out, stride=2))
-            c_in = c_out
-        self.middle = FiLMBlock(c_in, c_in, cond_dim)
-        self.up = nn.ModuleList()
-        self.blocks = nn.ModuleList()
-        skips = [3 * context_frames, *channels[:-1]]
-        for c_skip in reversed(skips):
-            self.up.append(nn.Upsample(scale_factor=2, mode="nearest"))
-            self.blocks.append(FiLMBlock(c_in + c_skip, max(c_skip, channels[0]), cond_dim))
-            c_in = max(c_skip, channels[0])
-        self.out = nn.Conv2d(c_in, 3, 3, padding=1)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
+        self.down = nn.ModuleList([patchify_stem(3 * context_frames, channels[0], patch_size)])
+        self.down.extend(conv_block(a, b, stride=2) for a, b in zip(channels[:-1], channels[1:]))
+        self.middle = FiLMBlock(channels[-1], channels[-1], cond_dim)
+        self.up = nn.ModuleList(
+            FiLMBlock(c_low + c_skip, c_skip, cond_dim)
+            for c_low, c_skip in zip(reversed(channels[1:]), reversed(channels[:-1]))
+        )
+        self.out = nn.Sequential(
+            nn.Conv2d(channels[0], 3 * patch_size**2, 1), nn.PixelShuffle(patch_size)
+        )
+        nn.init.zeros_(self.out[0].weight)
+        nn.init.zeros_(self.out[0].bias)
 
     def forward(self, context: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        x = context.flatten(1, 2)
-        skips = []
+        x, skips = context.flatten(1, 2), []
         for stage in self.down:
-            skips.append(x)
             x = stage(x)
-        x = self.middle(x, cond)
-        for up, block, skip in zip(self.up, self.blocks, reversed(skips), strict=True):
-            x = block(torch.cat([up(x), skip], dim=1), cond)
+            skips.append(x)
+        x = self.middle(skips.pop(), cond)
+        for block in self.up:
+            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+            x = block(torch.cat([x, skips.pop()], dim=1), cond)
         return context[:, -1] + self.out(x)

@@ -63,14 +63,18 @@ class LatentActionModel(LatentActionPreTrainedModel):
 
     def __init__(self, config: LatentActionConfig):
         super().__init__(config)
-        self.encoder = TransitionEncoder(config.num_frames, config.channels, config.latent_dim)
+        self.encoder = TransitionEncoder(
+            config.num_frames, config.channels, config.patch_size, config.latent_dim
+        )
         self.quantizer = VectorQuantizer(
             config.codebook_size,
             config.latent_dim,
             config.codebook_decay,
             config.dead_code_threshold,
         )
-        self.decoder = FramePredictor(config.context_frames, config.channels, config.latent_dim)
+        self.decoder = FramePredictor(
+            config.context_frames, config.channels, config.patch_size, config.latent_dim
+        )
         self.post_init()
 
     def forward(self, frames: torch.Tensor) -> LatentActionOutput:

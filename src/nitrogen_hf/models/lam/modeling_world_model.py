@@ -70,7 +70,7 @@ class WorldModel(WorldModelPreTrainedModel):
         super().__init__(config)
         self.action_embedding = ActionEmbedding(config)
         self.predictor = FramePredictor(
-            config.context_frames, config.channels, config.action_embed_dim
+            config.context_frames, config.channels, config.patch_size, config.action_embed_dim
         )
         self.post_init()
 

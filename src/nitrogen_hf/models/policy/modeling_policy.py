@@ -108,6 +108,14 @@ class NitroGenPolicy(PreTrainedModel):
             path_or_dict, game_names=game_names, vision_config=vision_config
         )
 
+    def save_pretrained(self, save_directory, *args, **kwargs) -> None:
+        """`PreTrainedModel.save_pretrained`, then the folder's model card (README.md)."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        if kwargs.get("is_main_process", True):
+            from nitrogen_hf.hub.cards import write_model_card
+
+            write_model_card(save_directory)
+
     # --- inputs ---------------------------------------------------------------------------
     def preprocess(self, frames) -> torch.Tensor:
         """uint8 frames (B, [C,] 3, H, W) or one (3, H, W) -> pixel values (B, C, 3, h, w)."""
