@@ -1,11 +1,14 @@
-"""Latency of `NitroGenPolicy.predict_action` on CPU: our cached sampling vs NVIDIA's per-step recomputation.
+"""Latency of `NitroGenPolicy.predict_action` on CPU: our cached sampling vs NVIDIA's per-step
+recomputation; and training throughput (samples/s of the flow-matching loss).
 
 For each preset (random weights, built locally, nothing downloaded) and each number of Euler
 steps K, times one call on one frame for
 - cached: `predict_action` (vision tower, VL stack and memory K/V once per call);
 - naive: as NVIDIA's `get_action`: vision tower once, then the VL stack and every
   cross-attention K/V again at each of the K steps;
-checks that both give the same actions, and times the components. Writes JSON.
+checks that both give the same actions, and times the components. Training throughput is a
+full step (forward, backward, AdamW) for `tiny`, and the loss forward only for the larger
+presets (no download: random init of the same architecture). Writes JSON.
 
     python scripts/bench_policy.py --out bench_policy.json [--presets tiny base nitrogen_500m] [--threads 1]
 """
@@ -81,6 +84,39 @@ def component_seconds(policy, frames, repeats: int) -> dict[str, float]:
     }
 
 
+# Batch of the training-throughput measurement per preset.
+TRAIN_BATCH = {"tiny": 32, "base": 4, "nitrogen_500m": 2}
+
+
+def training_samples_per_second(policy, preset: str, repeats: int) -> dict:
+    """Samples/s of the masked flow-matching loss: a full AdamW step for tiny, forward otherwise."""
+    import torch
+
+    batch = TRAIN_BATCH[preset]
+    height, width = policy.config.image_size
+    frames = torch.randint(0, 256, (batch, 3, height, width), dtype=torch.uint8)
+    actions = torch.rand(batch, policy.config.action_horizon, policy.config.action_dim)
+    observed = torch.ones(policy.config.action_dim, dtype=torch.bool)
+    full_step = preset == "tiny"
+    optimizer = torch.optim.AdamW(policy.parameters(), lr=1e-4) if full_step else None
+
+    def step():
+        if full_step:
+            loss = policy.compute_loss(frames, actions, observed)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        else:
+            with torch.inference_mode():
+                policy.compute_loss(frames, actions, observed)
+
+    policy.train(full_step)
+    seconds = median_seconds(step, repeats)
+    policy.eval()
+    mode = "forward+backward+AdamW" if full_step else "forward only"
+    return {"batch": batch, "mode": mode, "samples_per_s": batch / seconds}
+
+
 def bench_preset(preset: str, steps: list[int], repeats: int) -> dict:
     """Parameter count, component times, and cached vs naive latency per K for one preset."""
     import torch
@@ -143,10 +179,13 @@ def main(argv: list[str] | None = None) -> dict:
         "batch": 1,
         "presets": {},
     }
-    with torch.inference_mode():
-        for preset in args.presets:
-            repeats = args.repeats or DEFAULT_REPEATS[preset]
+    for preset in args.presets:
+        repeats = args.repeats or DEFAULT_REPEATS[preset]
+        with torch.inference_mode():
             report["presets"][preset] = bench_preset(preset, args.steps, repeats)
+        training = training_samples_per_second(build_policy(preset), preset, max(3, repeats // 5))
+        report["presets"][preset]["training"] = training
+        print(f"{preset} training: {training['samples_per_s']:.1f} samples/s ({training['mode']})")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     return report

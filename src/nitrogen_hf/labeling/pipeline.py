@@ -168,7 +168,17 @@ def label_one_video(path: Path, model, run: LabelRun, config: LabelConfig) -> di
     return marker
 
 
-def _chunk(video_id, index, span, labels, decision, resolution, run, labeled_at):
+def _chunk(
+    video_id: str,
+    index: int,
+    span: tuple[int, int],
+    labels: VideoLabels,
+    decision: Decision,
+    resolution: tuple[int, int],
+    run: LabelRun,
+    labeled_at: str,
+) -> tuple:
+    """(metadata, actions, confidence) of the chunk of labeled frames `span`."""
     start, stop = span
     confidence = labels.confidence[start:stop]
     extras = run.chunk_extras(confidence.mean(), decision.active[start:stop].mean(), labeled_at)
