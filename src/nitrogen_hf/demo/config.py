@@ -56,6 +56,7 @@ POLICY_64PX = {
         "patch_size": 8,
     },
     "max_sequence_length": 72,
+    "vl_max_positions": 128,
     "action_horizon": 8,
 }
 

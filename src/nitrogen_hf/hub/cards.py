@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from pathlib import Path
 
 from nitrogen_hf.actions import ACTION_NAMES
@@ -130,9 +131,10 @@ def render(template: str, card_data, fields: dict):
     from huggingface_hub import DatasetCard, DatasetCardData, ModelCard
 
     card_class = DatasetCard if isinstance(card_data, DatasetCardData) else ModelCard
-    return card_class.from_template(
+    card = card_class.from_template(
         card_data, template_path=str(templates_dir() / template), marker=MARKER, **fields
     )
+    return card_class(re.sub(r"\n{3,}", "\n\n", card.content).rstrip() + "\n")
 
 
 def dataset_games(data: str | None) -> dict[str, int]:

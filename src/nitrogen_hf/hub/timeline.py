@@ -44,9 +44,9 @@ def label_segments(reasons: np.ndarray, confidence: np.ndarray, fps: float) -> l
         mean = round(float(np.mean(confidence[start:stop])), 3) if kept else None
         rows.append(
             [
-                round(start / fps, 2),
-                round(stop / fps, 2),
-                round((stop - start) / fps, 2),
+                round(float(start / fps), 2),
+                round(float(stop / fps), 2),
+                round(float((stop - start) / fps), 2),
                 "kept" if kept else "dropped",
                 "" if kept else name,
                 mean,
@@ -77,7 +77,8 @@ def plot_timeline(
     title: str = "",
 ) -> Path:
     """PNG: pressed buttons (rows: the IDM's trained buttons), sticks (when trained) and the
-    confidence with its threshold, over seconds; dropped stretches shaded by reason.
+    confidence with its threshold, over seconds; dropped stretches (whose labels the label job
+    does not keep) shaded by reason.
 
     buttons (N, 21) 0/1; sticks (N, 4) in [-1, 1]; confidence (N,); reasons (N,) codes.
     """
@@ -116,7 +117,8 @@ def plot_timeline(
         ax.set(ylim=(-1.1, 1.1), ylabel="sticks")
         ax.legend(fontsize=7, ncol=4, loc="upper right")
     ax = axes[-1]
-    ax.plot(seconds, confidence, color="#2e7d32", lw=1, label="confidence")
+    kept_confidence = np.where(np.asarray(reasons) == KEPT, confidence, np.nan)  # only kept
+    ax.plot(seconds, kept_confidence, color="#2e7d32", lw=1, label="confidence (kept frames)")
     if threshold is not None:
         ax.axhline(threshold, color="black", ls="--", lw=1, label=f"threshold {threshold:.2f}")
     shaded = _shade_dropped(ax, reasons, fps)
