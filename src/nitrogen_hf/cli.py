@@ -341,6 +341,10 @@ def _add_train_policy(sub: argparse._SubParsersAction) -> None:
         "--lora-rank", type=int, help="fine-tune --base-model with a LoRA adapter of this rank"
     )
     p.add_argument(
+        "--vision-pretrained",
+        help="start a fresh policy's tower from these weights, e.g. google/siglip2-base-patch16-256",
+    )
+    p.add_argument(
         "--game-conditioning", action="store_true", help="learn a game-id token from the data"
     )
     p.add_argument("--max-steps", type=int)
@@ -366,6 +370,7 @@ def _run_train_policy(args: argparse.Namespace) -> int:
         base_model=args.base_model,
         lora_rank=args.lora_rank,
         game_conditioning=args.game_conditioning,
+        vision_pretrained=args.vision_pretrained,
     )
     config.train = replace(
         config.train,

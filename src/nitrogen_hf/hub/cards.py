@@ -226,7 +226,10 @@ def idm_calibration(config: dict, report: dict | None) -> tuple[str, list[tuple[
         ]
     chosen = report.get("threshold", {})
     rows += [
-        ("ECE before -> after", f"{fmt(report.get('ece_before'))} -> {fmt(report.get('ece_after'))}"),
+        (
+            "ECE before -> after",
+            f"{fmt(report.get('ece_before'))} -> {fmt(report.get('ece_after'))}",
+        ),
         ("target precision", fmt(chosen.get("target_precision"), 2)),
         ("confidence threshold", fmt(chosen.get("threshold"))),
         ("precision at threshold", fmt(chosen.get("precision"))),
@@ -294,7 +297,9 @@ def idm_card_data(config: dict, model_id: str, summary: dict | None, metrics: di
             "dataset_split": metrics.get("split"),
         }
         eval_results = [
-            EvalResult(metric_type="f1", metric_name="macro F1", metric_value=metrics["macro_f1"], **common),
+            EvalResult(
+                metric_type="f1", metric_name="macro F1", metric_value=metrics["macro_f1"], **common
+            ),
             EvalResult(
                 metric_type="exact_match",
                 metric_name="exact match",
@@ -363,13 +368,22 @@ def policy_architecture(config: dict, parameters: int | None) -> list[tuple[str,
     vision = config.get("vision_config") or {}
     size = vision.get("image_size", "?")
     return [
-        ("vision tower", f"`{config.get('vision_encoder_name')}` ({vision.get('model_type')}), {size} px"),
-        ("vision width / layers", f"{vision.get('hidden_size')} / {vision.get('num_hidden_layers')}"),
+        (
+            "vision tower",
+            f"`{config.get('vision_encoder_name')}` ({vision.get('model_type')}), {size} px",
+        ),
+        (
+            "vision width / layers",
+            f"{vision.get('hidden_size')} / {vision.get('num_hidden_layers')}",
+        ),
         ("VL self-attention layers", fmt(config.get("vl_num_layers"))),
         ("DiT layers / width", f"{config.get('dit_num_layers')} / {config.get('hidden_size')}"),
         ("frames per sample", fmt(config.get("frame_per_sample"))),
         ("action horizon", fmt(config.get("action_horizon"))),
-        ("game-id token", f"{config.get('num_games', 0)} games" if config.get("num_games") else "no"),
+        (
+            "game-id token",
+            f"{config.get('num_games', 0)} games" if config.get("num_games") else "no",
+        ),
         ("inference steps", fmt(config.get("num_inference_timesteps"))),
         ("parameters", fmt(parameters)),
     ]
@@ -381,7 +395,10 @@ def policy_training(summary: dict | None, run: dict | None) -> tuple[list, list]
         return [], []
     train = (run or {}).get("train", {})
     rows = [
-        ("base model", f"`{summary['base_model']}`" if summary.get("base_model") else "none (from scratch)"),
+        (
+            "base model",
+            f"`{summary['base_model']}`" if summary.get("base_model") else "none (from scratch)",
+        ),
         ("LoRA rank", fmt(summary.get("lora_rank"))),
         ("steps", fmt(summary.get("steps"))),
         ("batch size", fmt(train.get("batch_size"))),
@@ -402,7 +419,12 @@ def policy_evaluation(results: dict | None) -> dict:
     if results is None:
         return {"evaluation": []}
     ci = results.get("return_ci95") or [None, None]
-    rows = [{"player": "this policy", "value": f"{fmt(results.get('mean_return'), 2)} (95% CI {fmt(ci[0], 2)} to {fmt(ci[1], 2)})"}]
+    rows = [
+        {
+            "player": "this policy",
+            "value": f"{fmt(results.get('mean_return'), 2)} (95% CI {fmt(ci[0], 2)} to {fmt(ci[1], 2)})",
+        }
+    ]
     for player in ("random", "expert"):
         if results.get(f"{player}_mean_return") is not None:
             rows.append({"player": player, "value": fmt(results[f"{player}_mean_return"], 2)})
@@ -507,7 +529,9 @@ def model_card(folder: str | Path, model_id: str | None = None):
     """The ModelCard of an IDM or policy folder; `model_id` (the Hub repo) goes in the snippets."""
     folder = Path(folder)
     model_id = model_id or str(folder)
-    return idm_card(folder, model_id) if model_kind(folder) == "idm" else policy_card(folder, model_id)
+    return (
+        idm_card(folder, model_id) if model_kind(folder) == "idm" else policy_card(folder, model_id)
+    )
 
 
 def write_model_card(folder: str | Path, model_id: str | None = None) -> Path | None:

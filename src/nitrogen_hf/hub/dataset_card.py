@@ -78,7 +78,9 @@ def scan_rows(folder: Path) -> tuple[list[dict], list[dict]]:
 
 def _pseudo_key(extras: dict) -> tuple[str, str, str, str]:
     thresholds = extras.get("label_thresholds", {})
-    threshold = f"{fmt(thresholds.get('min_confidence'))} ({thresholds.get('min_confidence_source', '?')})"
+    threshold = (
+        f"{fmt(thresholds.get('min_confidence'))} ({thresholds.get('min_confidence_source', '?')})"
+    )
     return (
         str(extras.get("idm_model", "?")),
         str(extras.get("idm_sha256", "?")),
@@ -90,7 +92,12 @@ def _pseudo_key(extras: dict) -> tuple[str, str, str, str]:
 def built_fields(folder: Path, summary: dict) -> dict:
     """Template fields of a build-dataset folder."""
     splits = [
-        {"name": name, "chunks": fmt(s["chunks"]), "hours": fmt(float(s["hours"]), 3), "videos": fmt(s["videos"])}
+        {
+            "name": name,
+            "chunks": fmt(s["chunks"]),
+            "hours": fmt(float(s["hours"]), 3),
+            "videos": fmt(s["videos"]),
+        }
         for name, s in summary.get("splits", {}).items()
     ]
     games = summary.get("games", {})
@@ -130,17 +137,32 @@ def labeled_fields(report: dict) -> dict:
     hours += [{"name": f"dropped: {reason}", "hours": fmt(h, 3)} for reason, h in dropped.items()]
     settings = report.get("settings", {})
     filters = settings.get("filters", {})
-    rows = [("IDM", f"`{report.get('model')}`"), ("IDM weights sha256", f"`{report.get('model_sha256')}`")]
-    rows += [("labeler", report.get("labeler_version")), ("min confidence source", report.get("min_confidence_source"))]
+    rows = [
+        ("IDM", f"`{report.get('model')}`"),
+        ("IDM weights sha256", f"`{report.get('model_sha256')}`"),
+    ]
+    rows += [
+        ("labeler", report.get("labeler_version")),
+        ("min confidence source", report.get("min_confidence_source")),
+    ]
     rows += [(name.replace("_", " "), fmt(value)) for name, value in filters.items()]
-    rows += [("action rate (fps)", fmt(settings.get("fps")) if settings.get("fps") else "the video's")]
-    rows += [("chunk seconds", fmt(settings.get("chunk_seconds"))), ("game", fmt(settings.get("game")))]
+    rows += [
+        ("action rate (fps)", fmt(settings.get("fps")) if settings.get("fps") else "the video's")
+    ]
+    rows += [
+        ("chunk seconds", fmt(settings.get("chunk_seconds"))),
+        ("game", fmt(settings.get("game"))),
+    ]
     videos = report.get("videos", {})
     skipped = report.get("skipped", {}).get("by_kind", {})
     provenance = [
         f"Labeled with `nitrogen-hf label --engine {report.get('engine')}` by {report.get('labeler_version')}.",
         f"{fmt(videos.get('total'))} videos, {fmt(videos.get('failed'))} failed; "
-        + ("skipped: " + ", ".join(f"{k} {v}" for k, v in skipped.items()) if skipped else "nothing skipped")
+        + (
+            "skipped: " + ", ".join(f"{k} {v}" for k, v in skipped.items())
+            if skipped
+            else "nothing skipped"
+        )
         + " (label_report.json lists each one).",
         "Every chunk's metadata.json repeats the IDM, its checksum, the labeler version and the thresholds.",
     ]

@@ -158,7 +158,12 @@ def build_demo_policy(config: DemoConfig, dataset: Path, work: Path) -> Path:
 
     training = policy_preset("debug", [f"truth={dataset}:1"], work / "policy")
     training.policy_overrides = {"action_horizon": 8}
-    training.train = replace(training.train, max_steps=config.policy_steps, batch_size=16, checkpoint_every=config.policy_steps)
+    training.train = replace(
+        training.train,
+        max_steps=config.policy_steps,
+        batch_size=16,
+        checkpoint_every=config.policy_steps,
+    )
     train_policy(training)
     target = _bundle(work / "policy", config.space_dir / "demo_policy")
     evaluate_policy(

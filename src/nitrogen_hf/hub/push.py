@@ -94,7 +94,9 @@ def _read(path: Path) -> str:
     return path.read_text(errors="replace") if path.is_file() else ""
 
 
-def folder_files(folder: Path, ignore_patterns: Iterable[str], prefix: str = "") -> list[UploadFile]:
+def folder_files(
+    folder: Path, ignore_patterns: Iterable[str], prefix: str = ""
+) -> list[UploadFile]:
     """Files under `folder` that `upload_folder` would send with these `ignore_patterns`."""
     from huggingface_hub.utils import filter_repo_objects
 
@@ -171,7 +173,9 @@ def push(config: PushConfig, api=None) -> dict:
         if config.card and config.repo_type != "space":
             from nitrogen_hf.hub.cards import may_write_card
 
-            result["card"] = "README.md: regenerated on push" if may_write_card(config.folder) else None
+            result["card"] = (
+                "README.md: regenerated on push" if may_write_card(config.folder) else None
+            )
         return result
     if api is None:
         from huggingface_hub import HfApi

@@ -289,14 +289,20 @@ def label_summary(probe: VideoProbe, report: dict) -> str:
         f"Kept **{kept:.1f} s of {total:.1f} s** ({100 * kept / total if total else 0:.0f}%) "
         f"in {video['chunks']} chunk(s); dropped: {', '.join(dropped) or 'nothing'}.",
         f"Confidence threshold {threshold:.2f} ({report['min_confidence_source']}); mean "
-        f"confidence {confidence:.2f}." if confidence is not None else "",
+        f"confidence {confidence:.2f}."
+        if confidence is not None
+        else "",
     ]
     return "\n\n".join(line for line in lines if line)
 
 
 # --- policy ----------------------------------------------------------------------------------
 def policy_chunk(
-    image: np.ndarray | None, checkpoint: str | None, game: str | None, config: SpaceConfig, work: Path | None = None
+    image: np.ndarray | None,
+    checkpoint: str | None,
+    game: str | None,
+    config: SpaceConfig,
+    work: Path | None = None,
 ) -> tuple[list[list], Path, str]:
     """(table rows, plot PNG, summary) of the action chunk a policy predicts for one frame.
 
@@ -317,7 +323,7 @@ def policy_chunk(
         policy = load_policy(model).eval()
     except (OSError, ValueError) as error:
         raise SpaceInputError(f"cannot load the policy {model!r}: {error}") from error
-    frame = torch.from_numpy(np.ascontiguousarray(image[..., :3], np.uint8)).permute(2, 0, 1)
+    frame = torch.from_numpy(np.array(image[..., :3], np.uint8)).permute(2, 0, 1)  # a copy
     generator = torch.Generator(policy.device).manual_seed(0)
     try:
         chunk = policy.predict_action(frame, game=(game or "").strip() or None, generator=generator)

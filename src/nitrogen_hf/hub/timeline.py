@@ -125,7 +125,10 @@ def plot_timeline(
     for other in axes[:-1]:
         _shade_dropped(other, reasons, fps)
     handles = ax.get_legend_handles_labels()[0]
-    handles += [Patch(color=REASON_COLORS.get(r, "#e0e0e0"), alpha=0.35, label=f"dropped: {r}") for r in sorted(shaded)]
+    handles += [
+        Patch(color=REASON_COLORS.get(r, "#e0e0e0"), alpha=0.35, label=f"dropped: {r}")
+        for r in sorted(shaded)
+    ]
     ax.legend(handles=handles, fontsize=7, ncol=3, loc="lower right")
     ax.set(ylim=(0, 1.02), ylabel="confidence", xlabel="seconds", xlim=(0, end))
     fig.tight_layout()

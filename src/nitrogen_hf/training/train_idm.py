@@ -92,7 +92,8 @@ def idm_preset(name: str, data: str, output_dir: Path, **overrides) -> IDMTraini
             IDMModelOptions(
                 num_frames=16,
                 frame_size=(128, 128),
-                cnn_channels=(64, 128, 192, 256),
+                cnn_channels=(64, 128, 256),
+                stem_stride=2,
                 hidden_size=384,
                 num_layers=4,
                 num_heads=6,

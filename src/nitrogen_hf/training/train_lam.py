@@ -121,7 +121,7 @@ def _train_preset(name: str, output_dir: Path) -> TrainConfig:
 
 
 _ARCHITECTURES = {  # (frame_size, patch_size, channels) per preset
-    "debug": ((32, 32), 4, (8, 16)),
+    "debug": ((32, 32), 2, (16, 32)),
     "cpu": ((64, 64), 4, (32, 64, 128)),
     "gpu": ((128, 128), 4, (64, 128, 256, 256)),
 }

@@ -20,7 +20,8 @@ class LatentActionConfig(PretrainedConfig):
             decoder alike).
         latent_dim: width of the pre-quantisation embedding and of the code vectors.
         codebook_size: number of latent actions (Genie used 8: few enough to be a "gamepad").
-        commitment_weight: beta of the VQ-VAE commitment loss (encoder stays near its code).
+        commitment_weight: beta of the VQ-VAE commitment loss (encoder stays near its code),
+            weighed against the reconstruction error summed over a frame, as in VQ-VAE.
         codebook_decay: EMA decay of the codebook statistics (VQ-VAE-2 style updates).
         dead_code_threshold: a code whose EMA share of the batch falls below this fraction of
             a uniform share (1 / codebook_size) is restarted on a random encoder output.

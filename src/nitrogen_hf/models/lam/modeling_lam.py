@@ -86,7 +86,7 @@ class LatentActionModel(LatentActionPreTrainedModel):
         target = x[:, -1]
         reconstruction = F.mse_loss(prediction, target)
         return LatentActionOutput(
-            loss=reconstruction + self.config.commitment_weight * q.commitment_loss,
+            loss=reconstruction + self.config.commitment_weight * self._per_pixel(q),
             reconstruction_loss=reconstruction,
             commitment_loss=q.commitment_loss,
             copy_loss=F.mse_loss(x[:, -2], target),
@@ -122,6 +122,14 @@ class LatentActionModel(LatentActionPreTrainedModel):
         """(B, 3, H, W) 0-255 float: frame t+1 as the decoder rebuilds it from its code."""
         prediction = self(frames).prediction
         return denormalize_frames(prediction, self.config.image_mean, self.config.image_std)
+
+    def _per_pixel(self, q) -> torch.Tensor:
+        """VQ-VAE's objective is squared error summed over a frame's pixels + beta * ||z - e||^2;
+        divided through by the pixel count here. Weighing a per-pixel MSE against the full
+        commitment instead lets the commitment swamp the small error of a game frame, and the
+        encoder collapses onto one code."""
+        pixels = 3 * self.config.frame_size[0] * self.config.frame_size[1]
+        return q.commitment_loss * self.config.latent_dim / pixels
 
     def _window(self, frames: torch.Tensor) -> torch.Tensor:
         if frames.shape[1] != self.config.num_frames:
