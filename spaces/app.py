@@ -6,7 +6,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from nitrogen_hf.hub.space_backend import SpaceConfig, label_handler, policy_handler
+from nitrogen_hf.hub.space_backend import (
+    IMAGE_SUFFIXES,
+    SpaceConfig,
+    label_handler,
+    policy_handler,
+)
 from nitrogen_hf.hub.timeline import CHUNK_COLUMNS, SEGMENT_COLUMNS
 
 SPACE_DIR = Path(__file__).resolve().parent
@@ -17,7 +22,8 @@ Upload a gameplay video (at most {CONFIG.max_video_seconds:.0f} s and
 {CONFIG.max_upload_mb:.0f} MB) or click the Breakout example. An inverse dynamics model (IDM)
 predicts the gamepad action of every frame with a confidence; the labeler's filters drop idle,
 static and low-confidence stretches, and the rest is written as NitroGen chunks. Without a
-checkpoint the Space uses its bundled demo IDM, a tiny model trained on Atari Breakout only."""
+checkpoint the Space uses its bundled demo IDM, a tiny model trained on Atari Breakout only
+(its calibrated threshold keeps little of the short example, which therefore uses 0.5)."""
 
 with gr.Blocks(title="NitroGen IDM") as demo:
     gr.Markdown(INTRO)
@@ -38,9 +44,9 @@ with gr.Blocks(title="NitroGen IDM") as demo:
                 )
                 label_button = gr.Button("Label video", variant="primary", elem_id="label-button")
                 gr.Examples(
-                    CONFIG.examples((".mp4",)),
-                    inputs=[video],
-                    label="Example: Atari Breakout (recorded with nitrogen-hf record)",
+                    CONFIG.label_examples(),
+                    inputs=[video, checkpoint, use_calibrated, min_confidence],
+                    label="Example: Atari Breakout (recorded with nitrogen-hf record), threshold 0.5",
                     cache_examples=False,
                     elem_id="video-examples",
                 )
@@ -66,12 +72,24 @@ with gr.Blocks(title="NitroGen IDM") as demo:
                     placeholder="empty: the bundled demo policy; or a folder or Hub id",
                 )
                 game = gr.Textbox(label="Game (game-conditioned policies only)")
-                policy_button = gr.Button("Predict actions", variant="primary")
-                gr.Examples(CONFIG.examples((".png",)), inputs=[frame], cache_examples=False)
+                policy_button = gr.Button(
+                    "Predict actions", variant="primary", elem_id="policy-button"
+                )
+                gr.Examples(
+                    CONFIG.examples(IMAGE_SUFFIXES),
+                    inputs=[frame],
+                    label="Example: a Breakout frame",
+                    cache_examples=False,
+                    elem_id="frame-examples",
+                )
             with gr.Column():
-                policy_status = gr.Markdown()
-                chunk_plot = gr.Image(label="Predicted action chunk", type="filepath")
-        chunk_table = gr.Dataframe(headers=list(CHUNK_COLUMNS), label="Action chunk")
+                policy_status = gr.Markdown(elem_id="policy-status")
+                chunk_plot = gr.Image(
+                    label="Predicted action chunk", type="filepath", elem_id="chunk-plot"
+                )
+        chunk_table = gr.Dataframe(
+            headers=list(CHUNK_COLUMNS), label="Action chunk", elem_id="chunk-table"
+        )
         policy_button.click(
             policy_handler(CONFIG),
             inputs=[frame, policy, game],

@@ -108,6 +108,9 @@ def _run_build_dataset(args: argparse.Namespace) -> int:
         rows_per_shard=args.rows_per_shard,
     )
     summary = build_dataset(config)
+    from nitrogen_hf.hub.dataset_card import write_dataset_card
+
+    write_dataset_card(config.out)  # the full card replaces build_dataset's minimal one
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -552,6 +555,147 @@ def _run_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_train_lam(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train-lam", help="train the latent action model on video alone (no action labels)"
+    )
+    p.add_argument("--data", required=True, help="build-dataset folder or Hub dataset id")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--preset", choices=("debug", "cpu", "gpu"), default="cpu")
+    p.add_argument(
+        "--videos", type=Path, help="folder of the user's videos (re-points video paths)"
+    )
+    p.add_argument("--context-frames", type=int, help="past frames the LAM sees")
+    p.add_argument("--codebook-size", type=int, help="number of latent actions (Genie: 8)")
+    p.add_argument("--frame-size", type=int, nargs=2, metavar=("H", "W"))
+    _add_train_options(p)
+    p.set_defaults(func=_run_train_lam)
+
+
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-steps", type=int)
+    p.add_argument("--max-minutes", type=float)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--num-workers", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--no-resume", action="store_true", help="ignore checkpoints in --out")
+
+
+def _train_overrides(args: argparse.Namespace, train_config):
+    from dataclasses import replace
+
+    train_config = replace(
+        train_config,
+        **_given(
+            args,
+            max_steps="max_steps",
+            max_minutes="max_minutes",
+            batch_size="batch_size",
+            learning_rate="lr",
+            num_workers="num_workers",
+            seed="seed",
+        ),
+    )
+    train_config.resume = not args.no_resume
+    return train_config
+
+
+def _run_train_lam(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from nitrogen_hf.training.train_lam import lam_preset, train_lam
+
+    config = lam_preset(args.preset, args.data, args.out, videos_dir=args.videos)
+    config.model = replace(
+        config.model,
+        **_given(
+            args,
+            context_frames="context_frames",
+            codebook_size="codebook_size",
+            frame_size="frame_size",
+        ),
+    )
+    config.train = _train_overrides(args, config.train)
+    print(json.dumps(train_lam(config), indent=2, default=str))
+    return 0
+
+
+def _add_train_world_model(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train-world-model",
+        help="train an action-conditioned world model (latent, pseudo-label or true actions)",
+    )
+    p.add_argument("--data", required=True, help="build-dataset folder or Hub dataset id")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--actions",
+        choices=("latent", "gamepad"),
+        default="latent",
+        help="latent: codes of --lam (video only); gamepad: the labels, or --idm's pseudo-labels",
+    )
+    p.add_argument("--lam", help="LAM folder (train-lam output), needed for --actions latent")
+    p.add_argument("--idm", help="IDM folder: condition on its pseudo-labels, not the data's")
+    p.add_argument("--preset", choices=("debug", "cpu", "gpu"), default="cpu")
+    p.add_argument("--videos", type=Path)
+    _add_train_options(p)
+    p.set_defaults(func=_run_train_world_model)
+
+
+def _run_train_world_model(args: argparse.Namespace) -> int:
+    from nitrogen_hf.training.train_lam import train_world_model, world_model_preset
+
+    config = world_model_preset(
+        args.preset,
+        args.data,
+        args.out,
+        action_type=args.actions,
+        lam=args.lam,
+        idm=args.idm,
+        videos_dir=args.videos,
+    )
+    config.train = _train_overrides(args, config.train)
+    print(json.dumps(train_world_model(config), indent=2, default=str))
+    return 0
+
+
+def _add_eval_lam(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval-lam",
+        help="probe latent actions with a small labeled budget; world model controllability",
+    )
+    p.add_argument("--lam", required=True, help="LAM folder (train-lam output)")
+    p.add_argument("--data", required=True, help="build-dataset folder or Hub dataset id")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--split", default="validation", help="split to score")
+    p.add_argument(
+        "--budget", type=float, default=0.05, help="fraction of train frames whose labels to use"
+    )
+    p.add_argument("--idm", help="an IDM to score next to the probes")
+    p.add_argument("--world-model", help="world model folder: delta-PSNR and a rollout video")
+    p.add_argument("--horizon", type=int, default=8, help="autoregressive rollout steps")
+    p.add_argument("--max-chunks", type=int)
+    p.set_defaults(func=_run_eval_lam)
+
+
+def _run_eval_lam(args: argparse.Namespace) -> int:
+    from nitrogen_hf.evaluation.lam_report import evaluate_lam, lam_markdown
+
+    metrics = evaluate_lam(
+        args.lam,
+        args.data,
+        args.out,
+        split=args.split,
+        budget=args.budget,
+        idm_dir=args.idm,
+        world_model_dir=args.world_model,
+        horizon=args.horizon,
+        max_eval_chunks=args.max_chunks,
+    )
+    print(lam_markdown(metrics))
+    return 0
+
+
 def _given(args: argparse.Namespace, **names: str) -> dict:
     """{field: value} for the options the user actually gave (None = keep the preset's)."""
     values = {field: getattr(args, option) for field, option in names.items()}
@@ -578,6 +722,9 @@ def build_parser() -> argparse.ArgumentParser:
         _add_label,
         _add_render,
         _add_push,
+        _add_train_lam,
+        _add_train_world_model,
+        _add_eval_lam,
     ):
         add(sub)
     return parser

@@ -11,13 +11,32 @@ def test_tiny_demo_runs_end_to_end_and_resumes(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--scale", "tiny", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert set(report["closed_loop"]["freeway"]) == {"random", "expert", "a_labeled", "b_labeled_pseudo", "c_labeled_truth"}
-    assert report["idm"]["held_out"]["frames"] > 0 and report["labels"]["quality"]["unfiltered"]["frames"] > 0
-    assert report["closed_loop"]["freeway"]["expert"]["mean"] > report["closed_loop"]["freeway"]["random"]["mean"]
+    assert set(report["closed_loop"]["freeway"]) == {
+        "random",
+        "expert",
+        "a_labeled",
+        "b_labeled_pseudo",
+        "c_labeled_truth",
+    }
+    assert (
+        report["idm"]["held_out"]["frames"] > 0
+        and report["labels"]["quality"]["unfiltered"]["frames"] > 0
+    )
+    assert (
+        report["closed_loop"]["freeway"]["expert"]["mean"]
+        > report["closed_loop"]["freeway"]["random"]["mean"]
+    )
     text = (out / "report.md").read_text()
-    for heading in ("## Inverse dynamics model", "## Pseudo-labels", "## Policies in closed loop", "## Time per stage"):
+    for heading in (
+        "## Inverse dynamics model",
+        "## Pseudo-labels",
+        "## Policies in closed loop",
+        "## Time per stage",
+    ):
         assert heading in text
-    assert (out / "policy_scores.png").stat().st_size > 1000 and (out / "label_quality.png").is_file()
+    assert (out / "policy_scores.png").stat().st_size > 1000 and (
+        out / "label_quality.png"
+    ).is_file()
     assert "| (b) labeled + pseudo-labels |" in capsys.readouterr().out
     # A re-run finds every stage done and only rewrites the report.
     state = json.loads((out / STATE_FILE).read_text())
@@ -32,7 +51,9 @@ def test_a_failing_stage_stops_with_a_clear_message_and_keeps_finished_ones(tmp_
     def broken():
         raise ValueError("no such game")
 
-    with pytest.raises(StageFailed, match="stage 'second' failed: ValueError: no such game") as error:
+    with pytest.raises(
+        StageFailed, match="stage 'second' failed: ValueError: no such game"
+    ) as error:
         runner.run("second", broken)
     assert "re-run" in str(error.value)
     again = StageRunner(tmp_path)

@@ -26,8 +26,8 @@ TRAINING_CONFIG = {
     "augment": {"enabled": True},
 }
 CALIBRATION = {
-    "button_temperature": 1.75,
-    "stick_temperature": 0.5,
+    "temperature": 1.75,
+    "frame_accuracy": 0.4567,
     "ece_before": 0.1234,
     "ece_after": 0.0321,
     "reliability": {"ece": 0.0321, "bins": [], "frames": 999},
@@ -154,7 +154,7 @@ def reported_idm_folder(idm_folder) -> Path:
     """A tiny IDM with every report train-idm and eval-idm write (eval-idm --out DIR/eval),
     its config calibrated as train-idm leaves it."""
     config = json.loads((idm_folder / "config.json").read_text())
-    config.update(button_temperature=1.75, stick_temperature=0.5, confidence_threshold=0.8125)
+    config.update(button_temperature=1.75, stick_temperature=1.75, confidence_threshold=0.8125)
     write_json(idm_folder / "config.json", config)
     write_json(idm_folder / "training_summary.json", TRAINING_SUMMARY)
     write_json(idm_folder / "training_config.json", TRAINING_CONFIG)

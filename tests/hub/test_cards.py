@@ -4,14 +4,8 @@ import pytest
 import yaml
 from huggingface_hub import ModelCard
 
-from nitrogen_hf.hub.cards import (
-    MARKER,
-    fmt,
-    is_hub_id,
-    model_card,
-    trained_dims_text,
-    write_model_card,
-)
+from nitrogen_hf.hub.cards import MARKER, fmt, is_hub_id, model_card, write_model_card
+from nitrogen_hf.hub.idm_card import trained_dims_text
 from nitrogen_hf.models.idm import NitroGenIDM
 
 
@@ -37,7 +31,8 @@ def test_idm_card_has_the_real_numbers_of_its_reports(reported_idm_folder):
     assert "| steps | 4,321 |" in text and "| batch size | 48 |" in text
     assert "| learning rate | 0.0007 |" in text and "| wall time | 1.5 h |" in text
     # calibration.json: temperatures, ECE, threshold and its precision
-    assert "| button temperature | 1.750 |" in text
+    assert "| temperature (both heads) | 1.750 |" in text
+    assert "| held-out frames fully right | 0.457 |" in text
     assert "| ECE before -> after | 0.123 -> 0.032 |" in text
     assert "confidence >= 0.812 were fully right 0.931 of the time" in text
     # eval/metrics.json: per model and game, per button (unsupported buttons left out)
@@ -77,6 +72,7 @@ def test_an_uncalibratable_idm_says_so(reported_idm_folder, reports):
 
 
 def test_policy_card_has_its_training_mixture_and_closed_loop_results(policy_folder):
+    assert MARKER in (policy_folder / "README.md").read_text()  # written by save_pretrained
     card = model_card(policy_folder, "someone/breakout-policy")
     text = card.text
     assert (

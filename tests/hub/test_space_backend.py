@@ -82,7 +82,9 @@ def test_video_ids_are_file_name_safe():
 
 def test_labeling_the_example_with_the_demo_idm(config):
     steps = []
-    out = label_clip(EXAMPLE, "", None, config, lambda f, message: steps.append(f))
+    (row,) = config.label_examples()
+    assert row == [str(EXAMPLE), "", False, config.example_min_confidence]
+    out = label_clip(EXAMPLE, "", row[3], config, lambda f, message: steps.append(f))
     assert steps[0] == 0.0 and steps[-1] == 1.0 and steps == sorted(steps)
     assert out.video.stat().st_size > 0 and out.timeline.read_bytes()[:4] == b"\x89PNG"
     # The segments tile the whole clip: kept and dropped runs, in order, end to end.
@@ -95,8 +97,10 @@ def test_labeling_the_example_with_the_demo_idm(config):
         names = archive.namelist()
     assert "label_report.json" in names
     chunks = out.report["chunks_written"]
+    assert chunks >= 1 and kept > 4.0  # the demo IDM labels most of the example at 0.5
     assert sum(n.endswith("actions_processed.parquet") for n in names) == chunks
     assert "**breakout.mp4**: 8.0 s, 240 frames at 30 fps, 160x210" in out.summary
+    assert "Confidence threshold 0.50 (flag)" in out.summary
 
 
 def test_an_unloadable_checkpoint_is_explained(config, tmp_path):

@@ -115,7 +115,7 @@ def page(space_url):
 def test_labeling_the_example_shows_every_output(page):
     from playwright.sync_api import expect
 
-    page.locator("#video-examples button.gallery-item").first.click()
+    page.locator("#video-examples tbody tr").first.click()  # video, checkpoint, threshold
     page.locator("#input-video video").wait_for(timeout=30_000)
     page.locator("#label-button").click()
 
@@ -128,6 +128,7 @@ def test_labeling_the_example_shows_every_output(page):
     segments = page.locator("#segments")
     expect(segments).to_contain_text("mean confidence")
     expect(segments).to_contain_text("end_of_video")  # the last frame is always dropped
+    expect(segments).to_contain_text("kept")  # the example row's threshold keeps most frames
     download = page.locator("#labels-zip a").first
     assert download.inner_text().endswith(".zip") or "zip" in download.get_attribute("href")
     status = page.locator("#status").inner_text()
@@ -149,3 +150,15 @@ def test_an_upload_that_is_not_a_video_gets_a_clear_message(page, tmp_path):
     message = page.get_by_text("cannot be read as a video")
     message.wait_for(timeout=60_000)
     assert message.first.is_visible()
+
+
+def test_the_policy_tab_predicts_a_chunk_for_the_example_frame(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Policy on a frame").click()
+    page.locator("#frame-examples button.gallery-item").first.click()
+    page.locator("#policy-frame img").wait_for(timeout=30_000)
+    page.locator("#policy-button").click()
+    page.locator("#chunk-plot img").wait_for(timeout=RESULT_MS)
+    expect(page.locator("#policy-status")).to_contain_text("predicted 8 steps")
+    expect(page.locator("#chunk-table")).to_contain_text("j_left.x")

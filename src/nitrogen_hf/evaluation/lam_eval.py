@@ -36,6 +36,10 @@ class TransitionTable:
     def __len__(self) -> int:
         return len(self.codes)
 
+    def subset(self, rows: np.ndarray) -> TransitionTable:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return TransitionTable(**{k: None if v is None else v[rows] for k, v in values.items()})
+
     @classmethod
     def concatenate(cls, parts: list[TransitionTable]) -> TransitionTable:
         values = {}
@@ -87,19 +91,20 @@ def encode_chunks(
             continue
         try:
             frames = {
-                name: load_chunk_frames(
+                size: load_chunk_frames(
                     row,
                     np.arange(row["num_frames"]),
                     readers,
                     WindowConfig(frame_size=size, backend=backend, shuffle=False),
                 )[1]
-                for name, size in sizes.items()
+                for size in set(sizes.values())
             }
         except ChunkError as error:
             skipped[error.kind] += 1
             logger.warning("skipped chunk %s: %s", row["uuid"], error)
             continue
-        parts.append(chunk_transitions(lam, frames["lam"], row, idm, frames.get("idm")))
+        idm_frames = frames[sizes["idm"]] if idm is not None else None
+        parts.append(chunk_transitions(lam, frames[sizes["lam"]], row, idm, idm_frames))
     readers.close()
     if not parts:
         raise RuntimeError(f"no chunk could be encoded (skipped: {dict(skipped)})")
@@ -107,18 +112,34 @@ def encode_chunks(
 
 
 def probe_predictions(labeled: TransitionTable, evaluated: TransitionTable, num_codes: int):
-    """{method: (M, 25) predicted vectors on `evaluated`}, every probe fitted on `labeled`."""
-    table = fit_code_table(labeled.codes, labeled.targets, labeled.observed, num_codes)
-    probe = fit_logistic_probe(labeled.embeddings, labeled.targets, labeled.observed)
-    majority = majority_vector(labeled.targets, labeled.observed)
+    """{method: (M, 25) predicted vectors on `evaluated`}, every probe fitted on `labeled`:
+    pooled over games (like the IDM), and per game where that game has labels."""
     predictions = {
-        "lam_code_table": table[evaluated.codes],
-        "lam_logistic": probe.predict(evaluated.embeddings),
-        "majority": np.tile(majority, (len(evaluated), 1)),
+        "lam_code_table": fitted_code_table(labeled, num_codes)[evaluated.codes],
+        "lam_logistic": fitted_logistic(labeled).predict(evaluated.embeddings),
     }
+    for name in ("lam_code_table", "lam_logistic"):
+        predictions[f"{name}_per_game"] = predictions[name].copy()
+    for game in set(evaluated.games.tolist()) & set(labeled.games.tolist()):
+        mine, theirs = evaluated.games == game, labeled.subset(labeled.games == game)
+        table = fitted_code_table(theirs, num_codes)
+        predictions["lam_code_table_per_game"][mine] = table[evaluated.codes[mine]]
+        predictions["lam_logistic_per_game"][mine] = fitted_logistic(theirs).predict(
+            evaluated.embeddings[mine]
+        )
+    majority = majority_vector(labeled.targets, labeled.observed)
+    predictions["majority"] = np.tile(majority, (len(evaluated), 1))
     if evaluated.idm_vectors is not None:
         predictions["idm"] = evaluated.idm_vectors
     return predictions
+
+
+def fitted_code_table(labeled: TransitionTable, num_codes: int) -> np.ndarray:
+    return fit_code_table(labeled.codes, labeled.targets, labeled.observed, num_codes)
+
+
+def fitted_logistic(labeled: TransitionTable):
+    return fit_logistic_probe(labeled.embeddings, labeled.targets, labeled.observed)
 
 
 def probe_scores(labeled: TransitionTable, evaluated: TransitionTable, num_codes: int) -> dict:

@@ -4,8 +4,9 @@ config.json (or a LoRA adapter's adapter_config.json), training_summary.json,
 training_config.json, calibration.json and the evaluation report (metrics.json of `eval-idm`,
 results.json of `eval-policy`, in the folder or its eval/ subfolder) become the card's tables;
 a missing file leaves a hint in its section. Templates are Jinja files in model_cards/,
-rendered by `huggingface_hub.ModelCard.from_template`. A README.md someone wrote by hand (no
-`MARKER` line) is never overwritten.
+rendered by `huggingface_hub.ModelCard.from_template`; the fields of each card come from
+idm_card.py and policy_card.py. A README.md written by hand (no `MARKER` line) is never
+overwritten.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import logging
 import os
 import re
 from pathlib import Path
-
-from nitrogen_hf.actions import ACTION_NAMES
 
 logger = logging.getLogger("nitrogen_hf")
 
@@ -30,7 +29,7 @@ EVAL_DIRS = ("", "eval")  # where evaluation reports are looked for, relative to
 LIBRARY_NAME = "nitrogen-hf"
 
 
-# --- shared helpers (dataset_card.py uses them too) -----------------------------------------
+# --- shared helpers (the IDM, policy and dataset cards use them) ----------------------------
 def templates_dir() -> Path:
     """model_cards/ of the source tree (or of a Space, which ships it beside the package)."""
     here = Path(__file__).resolve()
@@ -137,186 +136,6 @@ def render(template: str, card_data, fields: dict):
     return card_class(re.sub(r"\n{3,}", "\n\n", card.content).rstrip() + "\n")
 
 
-def dataset_games(data: str | None) -> dict[str, int]:
-    """Chunks per game of a local build-dataset folder (empty when it is not one)."""
-    if not data or not Path(data).is_dir():
-        return {}
-    summary = read_json(Path(data) / "build_summary.json") or {}
-    return summary.get("games", {})
-
-
-def games_sentence(games: list[str]) -> str:
-    if not games:
-        return "not recorded (the training data's own card lists them)"
-    shown = ", ".join(games[:20])
-    more = f" and {len(games) - 20} more" if len(games) > 20 else ""
-    return f"trained on {len(games)} game(s): {shown}{more}"
-
-
-# --- IDM --------------------------------------------------------------------------------------
-def trained_dims_text(trained: list[bool]) -> str:
-    """Which of the 25 action dims the IDM labels, in words."""
-    names = [n for n, t in zip(ACTION_NAMES, trained, strict=True) if t]
-    if len(names) == len(ACTION_NAMES):
-        return "All 21 buttons and both sticks were observed in the training data."
-    missing = len(ACTION_NAMES) - len(names)
-    listed = ", ".join(f"`{n}`" for n in names) or "none"
-    return (
-        f"The training data observed {len(names)} of the 25 action dims: {listed}. Only these "
-        f"are labeled; the other {missing} are written as unobserved (the `observed` mask), "
-        "never as 'not pressed', and confidence is computed over the observed ones only."
-    )
-
-
-def idm_architecture(config: dict, parameters: int | None) -> list[tuple[str, str]]:
-    height, width = config["frame_size"]
-    if config.get("trunk", "cnn") == "cnn":
-        trunk = (
-            f"CNN over each frame pair and their difference, widths {tuple(config['cnn_channels'])}, "
-            f"patchify stem stride {config['stem_stride']}"
-        )
-    else:
-        trunk = f"HF vision backbone `{(config.get('backbone_config') or {}).get('model_type')}`"
-    return [
-        ("input", f"{config['num_frames']} RGB frames at {height}x{width}"),
-        ("per-transition encoder", trunk),
-        (
-            "temporal mixing",
-            f"non-causal transformer, {config['num_layers']} layer(s), width "
-            f"{config['hidden_size']}, {config['num_heads']} heads",
-        ),
-        ("outputs", f"21 Bernoulli buttons, 4 stick axes x {config['stick_bins']} bins"),
-        ("parameters", fmt(parameters)),
-    ]
-
-
-def idm_training_rows(summary: dict | None, run: dict | None) -> list[tuple[str, str]]:
-    if summary is None:
-        return []
-    train = (run or {}).get("train", {})
-    rows = [
-        ("data", f"`{summary.get('data')}`"),
-        ("steps", fmt(summary.get("steps"))),
-        ("batch size", fmt(train.get("batch_size"))),
-        ("learning rate", fmt_rate(train.get("learning_rate"))),
-        ("augmentation", fmt((run or {}).get("augment", {}).get("enabled"))),
-        ("wall time", fmt_duration(summary.get("seconds"))),
-        ("samples / s", fmt(summary.get("samples_per_second"), 1)),
-        ("final loss", fmt(summary.get("final_loss"), 4)),
-    ]
-    return [(k, v) for k, v in rows if v != "n/a"]
-
-
-def idm_calibration(config: dict, report: dict | None) -> tuple[str, list[tuple[str, str]]]:
-    """(sentence, rows) on the confidence calibration, from calibration.json or the config."""
-    threshold = config.get("confidence_threshold")
-    temps = (config.get("button_temperature", 1.0), config.get("stick_temperature", 1.0))
-    rows = [("button temperature", fmt(temps[0])), ("stick temperature", fmt(temps[1]))]
-    if report is None:
-        if threshold is None and temps == (1.0, 1.0):
-            return (
-                "Not calibrated: confidences are the raw outputs, and `nitrogen-hf label` falls "
-                "back to a 0.5 threshold that promises no precision. `train-idm` calibrates on "
-                "the dataset's validation split.",
-                rows,
-            )
-        return "Calibrated (calibration.json not found beside the weights).", [
-            *rows,
-            ("confidence threshold", fmt(threshold)),
-        ]
-    chosen = report.get("threshold", {})
-    rows += [
-        (
-            "ECE before -> after",
-            f"{fmt(report.get('ece_before'))} -> {fmt(report.get('ece_after'))}",
-        ),
-        ("target precision", fmt(chosen.get("target_precision"), 2)),
-        ("confidence threshold", fmt(chosen.get("threshold"))),
-        ("precision at threshold", fmt(chosen.get("precision"))),
-        ("frames kept at threshold", fmt(chosen.get("kept_fraction"), 3)),
-        ("held-out transitions", fmt(report.get("frames"))),
-    ]
-    if chosen.get("threshold") is None:
-        sentence = (
-            f"Temperature-scaled on {fmt(report.get('frames'))} held-out transitions, but no "
-            f"threshold reached the target precision {fmt(chosen.get('target_precision'), 2)}: "
-            "`nitrogen-hf label` falls back to 0.5; pass `--min-confidence` to choose."
-        )
-    else:
-        sentence = (
-            f"Temperature-scaled on {fmt(report.get('frames'))} held-out transitions; frames "
-            f"with confidence >= {fmt(chosen['threshold'])} were fully right "
-            f"{fmt(chosen.get('precision'))} of the time. `nitrogen-hf label` uses this "
-            "threshold by default."
-        )
-    return sentence, rows
-
-
-def idm_evaluation(metrics: dict | None) -> dict:
-    """Template fields of the evaluation section (empty lists without metrics.json)."""
-    if metrics is None:
-        return {"evaluation": [], "buttons": [], "evaluation_text": ""}
-    rows = [
-        {
-            "model": model,
-            "group": group,
-            "macro_f1": fmt(scores.get("macro_f1")),
-            "exact_match": fmt(scores.get("exact_match")),
-        }
-        for model, groups in metrics.get("models", {}).items()
-        for group, scores in groups.items()
-    ]
-    overall = metrics.get("models", {}).get("idm", {}).get("overall", {})
-    buttons = [
-        {"name": name, **{k: fmt(s.get(k)) for k in ("support", "precision", "recall", "f1")}}
-        for name, s in overall.get("buttons", {}).items()
-        if s.get("support", 0) > 0
-    ]
-    text = (
-        f"On the `{metrics.get('split')}` split of `{metrics.get('data')}`: "
-        f"{fmt(metrics.get('chunks'))} chunks, {fmt(metrics.get('frames'))} transitions; "
-        f"IDM macro-F1 **{fmt(metrics.get('macro_f1'))}**, exact match "
-        f"{fmt(metrics.get('exact_match'))}, confidence ECE {fmt(metrics.get('ece'))}. "
-        "`majority` always predicts the training data's most common state (the no-op)."
-    )
-    return {"evaluation": rows, "buttons": buttons, "evaluation_text": text}
-
-
-def idm_card_data(config: dict, model_id: str, summary: dict | None, metrics: dict | None):
-    from huggingface_hub import EvalResult, ModelCardData
-
-    data = (summary or {}).get("data")
-    eval_results = None
-    if metrics is not None and metrics.get("macro_f1") is not None:
-        dataset = str(metrics.get("data"))
-        common = {
-            "task_type": "video-classification",
-            "task_name": "Gamepad action labeling (inverse dynamics)",
-            "dataset_type": dataset,
-            "dataset_name": dataset,
-            "dataset_split": metrics.get("split"),
-        }
-        eval_results = [
-            EvalResult(
-                metric_type="f1", metric_name="macro F1", metric_value=metrics["macro_f1"], **common
-            ),
-            EvalResult(
-                metric_type="exact_match",
-                metric_name="exact match",
-                metric_value=metrics.get("exact_match"),
-                **common,
-            ),
-        ]
-    return ModelCardData(
-        model_name=model_id,
-        library_name=LIBRARY_NAME,
-        pipeline_tag="video-classification",
-        tags=["nitrogen-hf", "inverse-dynamics", "gamepad", "video-games", "pseudo-labeling"],
-        datasets=[data] if is_hub_id(data) else None,
-        eval_results=eval_results,
-    )
-
-
 def load_config(folder: Path, kind: str) -> dict:
     """The saved config with every default filled in (through the model's config class)."""
     if kind == "idm":
@@ -328,188 +147,6 @@ def load_config(folder: Path, kind: str) -> dict:
     return NitroGenPolicyConfig.from_pretrained(folder).to_dict()
 
 
-def idm_card(folder: Path, model_id: str):
-    """The IDM's ModelCard from the files in `folder`."""
-    config = load_config(folder, "idm")
-    summary = read_json(folder / "training_summary.json")
-    calibration = read_json(folder / "calibration.json")
-    metrics, eval_dir = find_report(folder, "metrics.json")
-    sentence, calibration_rows = idm_calibration(config, calibration)
-    games = sorted(dataset_games((summary or {}).get("data")))
-    if not games and metrics is not None:
-        games = sorted(g for g in metrics.get("models", {}).get("idm", {}) if g != "overall")
-    plot = Path(eval_dir, "per_button_f1.png").as_posix()
-    threshold = (calibration or {}).get("threshold", {}).get("threshold")
-    fields = {
-        "title": f"NitroGen IDM: {model_id.rstrip('/').split('/')[-1]}",
-        "model_id": model_id,
-        "num_frames": config["num_frames"],
-        "height": config["frame_size"][0],
-        "width": config["frame_size"][1],
-        "stick_bins": config["stick_bins"],
-        "architecture": idm_architecture(config, count_parameters(folder)),
-        "trained_dims_text": trained_dims_text(config["trained_dims"]),
-        "trained_count": sum(config["trained_dims"]),
-        "training": idm_training_rows(summary, read_json(folder / "training_config.json")),
-        "calibration_text": sentence,
-        "calibration": calibration_rows,
-        "calibration_plot": "calibration.png" if (folder / "calibration.png").is_file() else None,
-        "threshold": fmt(threshold) if threshold is not None else None,
-        "target_precision": fmt((calibration or {}).get("threshold", {}).get("precision")),
-        "evaluation_plot": plot if metrics is not None and (folder / plot).is_file() else None,
-        "games_text": games_sentence(games),
-        **idm_evaluation(metrics),
-    }
-    return render("idm.md", idm_card_data(config, model_id, summary, metrics), fields)
-
-
-# --- policy -----------------------------------------------------------------------------------
-def policy_architecture(config: dict, parameters: int | None) -> list[tuple[str, str]]:
-    vision = config.get("vision_config") or {}
-    size = vision.get("image_size", "?")
-    return [
-        (
-            "vision tower",
-            f"`{config.get('vision_encoder_name')}` ({vision.get('model_type')}), {size} px",
-        ),
-        (
-            "vision width / layers",
-            f"{vision.get('hidden_size')} / {vision.get('num_hidden_layers')}",
-        ),
-        ("VL self-attention layers", fmt(config.get("vl_num_layers"))),
-        ("DiT layers / width", f"{config.get('dit_num_layers')} / {config.get('hidden_size')}"),
-        ("frames per sample", fmt(config.get("frame_per_sample"))),
-        ("action horizon", fmt(config.get("action_horizon"))),
-        (
-            "game-id token",
-            f"{config.get('num_games', 0)} games" if config.get("num_games") else "no",
-        ),
-        ("inference steps", fmt(config.get("num_inference_timesteps"))),
-        ("parameters", fmt(parameters)),
-    ]
-
-
-def policy_training(summary: dict | None, run: dict | None) -> tuple[list, list]:
-    """(rows, data sources) of the training section."""
-    if summary is None:
-        return [], []
-    train = (run or {}).get("train", {})
-    rows = [
-        (
-            "base model",
-            f"`{summary['base_model']}`" if summary.get("base_model") else "none (from scratch)",
-        ),
-        ("LoRA rank", fmt(summary.get("lora_rank"))),
-        ("steps", fmt(summary.get("steps"))),
-        ("batch size", fmt(train.get("batch_size"))),
-        ("learning rate", fmt_rate(train.get("learning_rate"))),
-        ("EMA decay", fmt(train.get("ema_decay"), 4)),
-        ("trainable parameters", fmt(summary.get("trainable_parameters"))),
-        ("wall time", fmt_duration(summary.get("seconds"))),
-        ("final loss", fmt(summary.get("final_loss"), 4)),
-    ]
-    sources = [
-        {"name": s["name"], "path": f"`{s['path']}`", "weight": fmt(float(s["weight"]), 2)}
-        for s in summary.get("data", [])
-    ]
-    return [(k, v) for k, v in rows if v != "n/a"], sources
-
-
-def policy_evaluation(results: dict | None) -> dict:
-    if results is None:
-        return {"evaluation": []}
-    ci = results.get("return_ci95") or [None, None]
-    rows = [
-        {
-            "player": "this policy",
-            "value": f"{fmt(results.get('mean_return'), 2)} (95% CI {fmt(ci[0], 2)} to {fmt(ci[1], 2)})",
-        }
-    ]
-    for player in ("random", "expert"):
-        if results.get(f"{player}_mean_return") is not None:
-            rows.append({"player": player, "value": fmt(results[f"{player}_mean_return"], 2)})
-    score = results.get("normalized_score")
-    return {
-        "evaluation": rows,
-        "env_id": results.get("env_id"),
-        "episodes": results.get("episodes"),
-        "max_seconds": results.get("max_seconds"),
-        "execute_steps": results.get("execute_steps"),
-        "normalized_score": fmt(score) if score is not None else None,
-    }
-
-
-def policy_card_data(model_id: str, summary: dict | None, results: dict | None, base: str | None):
-    from huggingface_hub import EvalResult, ModelCardData
-
-    sources = [s["path"] for s in (summary or {}).get("data", [])]
-    eval_results = None
-    if results is not None and results.get("mean_return") is not None:
-        env = str(results.get("env_id"))
-        eval_results = [
-            EvalResult(
-                task_type="reinforcement-learning",
-                task_name="Closed-loop game play",
-                dataset_type=env,
-                dataset_name=env,
-                metric_type="mean_reward",
-                metric_name="mean return",
-                metric_value=results["mean_return"],
-            )
-        ]
-    return ModelCardData(
-        model_name=model_id,
-        library_name=LIBRARY_NAME,
-        pipeline_tag="robotics",
-        tags=["nitrogen-hf", "nitrogen", "flow-matching", "dit", "siglip2", "video-games"],
-        base_model=base if is_hub_id(base) else None,
-        datasets=[s for s in sources if is_hub_id(s)] or None,
-        eval_results=eval_results,
-    )
-
-
-def policy_card(folder: Path, model_id: str):
-    """The policy's (or LoRA adapter's) ModelCard from the files in `folder`."""
-    adapter = read_json(folder / "adapter_config.json")
-    summary = read_json(folder / "training_summary.json")
-    results, _ = find_report(folder, "results.json")
-    base = (adapter or {}).get("base_model_name_or_path") or (summary or {}).get("base_model")
-    if (folder / "config.json").is_file():
-        config = load_config(folder, "policy")
-    elif base and Path(base, "config.json").is_file():
-        config = load_config(Path(base), "policy")  # an adapter: describe its (local) base
-    else:
-        config = {}
-    training, sources = policy_training(summary, read_json(folder / "training_config.json"))
-    games = config.get("game_names") or []
-    fields = {
-        "title": f"NitroGen policy: {model_id.rstrip('/').split('/')[-1]}",
-        "model_id": model_id,
-        "vision_encoder": f"`{config.get('vision_encoder_name', 'SigLIP 2')}`",
-        "frame_per_sample": config.get("frame_per_sample", 1),
-        "action_horizon": config.get("action_horizon", "?"),
-        "inference_steps": config.get("num_inference_timesteps", "?"),
-        "num_games": config.get("num_games", 0),
-        "first_game": games[0] if games else "",
-        "button_threshold": config.get("button_threshold", 0.5),
-        "adapter": adapter is not None,
-        "lora_rank": (adapter or {}).get("r"),
-        "base_model": base,
-        "architecture": policy_architecture(config, count_parameters(folder)) if config else [],
-        "training": training,
-        "sources": sources,
-        "games_text": (
-            f"Game-conditioned on {len(games)} game(s): {', '.join(games[:20])}; pass `game=None` "
-            "for the unconditional row."
-            if games
-            else "Not game-conditioned: the frames alone must tell the game apart."
-        ),
-        **policy_evaluation(results),
-    }
-    return render("policy.md", policy_card_data(model_id, summary, results, base), fields)
-
-
-# --- entry points -----------------------------------------------------------------------------
 def model_kind(folder: Path) -> str:
     """'idm' or 'policy' from config.json's model_type (a LoRA adapter folder is a policy)."""
     config = read_json(Path(folder) / "config.json")
@@ -527,11 +164,12 @@ def model_kind(folder: Path) -> str:
 
 def model_card(folder: str | Path, model_id: str | None = None):
     """The ModelCard of an IDM or policy folder; `model_id` (the Hub repo) goes in the snippets."""
+    from nitrogen_hf.hub.idm_card import idm_card
+    from nitrogen_hf.hub.policy_card import policy_card
+
     folder = Path(folder)
-    model_id = model_id or str(folder)
-    return (
-        idm_card(folder, model_id) if model_kind(folder) == "idm" else policy_card(folder, model_id)
-    )
+    card = idm_card if model_kind(folder) == "idm" else policy_card
+    return card(folder, model_id or str(folder))
 
 
 def write_model_card(folder: str | Path, model_id: str | None = None) -> Path | None:

@@ -28,6 +28,7 @@ logger = logging.getLogger("nitrogen_hf")
 Progress = Callable[[float, str], None]  # (fraction done, what is happening)
 MAX_SECONDS_ENV = "NITROGEN_SPACE_MAX_SECONDS"
 DEMO_IDM_DIR, DEMO_POLICY_DIR, EXAMPLES_DIR = "demo_idm", "demo_policy", "examples"
+VIDEO_SUFFIXES, IMAGE_SUFFIXES = (".mp4",), (".png", ".jpg")  # example files per tab
 
 
 class SpaceInputError(ValueError):
@@ -46,6 +47,9 @@ class SpaceConfig:
     render_min_height: int = 360  # small videos (Atari: 210 px) are upscaled to at least this
     render_max_scale: int = 4
     work_dir: Path | None = None  # parent of the per-request folders (default: the temp dir)
+    # The example row's threshold: the demo IDM's calibrated one (precision 0.9 on held-out
+    # Breakout) keeps only stretches too short for a chunk of the 8 s example.
+    example_min_confidence: float = 0.5
 
     @classmethod
     def from_env(cls, space_dir: str | Path) -> SpaceConfig:
@@ -65,6 +69,14 @@ class SpaceConfig:
         """Bundled example files with these suffixes, sorted."""
         folder = self.space_dir / EXAMPLES_DIR
         return sorted(str(p) for p in folder.glob("*") if p.suffix.lower() in suffixes)
+
+    def label_examples(self) -> list[list]:
+        """Rows (video, checkpoint, use calibrated threshold, min confidence) of the labeling
+        tab's examples: the bundled videos with the demo IDM."""
+        return [
+            [video, "", False, self.example_min_confidence]
+            for video in self.examples(VIDEO_SUFFIXES)
+        ]
 
 
 @dataclass(frozen=True)
@@ -192,7 +204,8 @@ def label_clip(
     rendered = work / f"{clip.stem}_labeled.mp4"
     render(RenderConfig(clip, work / "labels", rendered, render_scale(probe.height, config)))
     progress(0.85, "plotting the timeline")
-    outputs = _outputs(clip, probe, work, report, trained_dims, rendered)
+    name = f"`{model}`" if (checkpoint or "").strip() else "the bundled demo IDM"
+    outputs = _outputs(clip, probe, work, report, trained_dims, rendered, name)
     outputs.summary += f"\n\nDone in {time.perf_counter() - started:.1f} s."
     progress(1.0, "done")
     return outputs
@@ -229,7 +242,7 @@ def _label(clip: Path, model: str, min_confidence: float | None, out: Path) -> d
     return report
 
 
-def _outputs(clip, probe, work, report, trained_dims, rendered) -> LabelOutputs:
+def _outputs(clip, probe, work, report, trained_dims, rendered, model_name) -> LabelOutputs:
     from nitrogen_hf.hub.timeline import label_segments, plot_timeline
     from nitrogen_hf.labeling.render import load_frame_labels
 
@@ -253,7 +266,7 @@ def _outputs(clip, probe, work, report, trained_dims, rendered) -> LabelOutputs:
         timeline=timeline,
         segments=segments,
         labels_zip=zip_labels(work / "labels", work / f"{clip.stem}_nitrogen_labels.zip"),
-        summary=label_summary(probe, report),
+        summary=label_summary(probe, report, model_name),
         report=report,
     )
 
@@ -271,7 +284,7 @@ def zip_labels(labels_dir: Path, path: Path) -> Path:
     return path
 
 
-def label_summary(probe: VideoProbe, report: dict) -> str:
+def label_summary(probe: VideoProbe, report: dict, model_name: str) -> str:
     """Markdown: what was labeled, what was kept, what was dropped and why."""
     seconds = 3600.0
     video = report["per_video"][0]
@@ -285,7 +298,7 @@ def label_summary(probe: VideoProbe, report: dict) -> str:
     confidence = video.get("mean_confidence")
     lines = [
         f"**{probe.path.name}**: {probe.seconds:.1f} s, {probe.num_frames} frames at "
-        f"{probe.fps:g} fps, {probe.width}x{probe.height}; IDM `{report['model']}`.",
+        f"{probe.fps:g} fps, {probe.width}x{probe.height}; labeled by {model_name}.",
         f"Kept **{kept:.1f} s of {total:.1f} s** ({100 * kept / total if total else 0:.0f}%) "
         f"in {video['chunks']} chunk(s); dropped: {', '.join(dropped) or 'nothing'}.",
         f"Confidence threshold {threshold:.2f} ({report['min_confidence_source']}); mean "

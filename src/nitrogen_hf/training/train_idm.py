@@ -176,7 +176,15 @@ def train_idm(config: IDMTrainingConfig) -> dict:
         summary["calibration"] = calibrate_saved_idm(config)
     if _is_main_process():
         write_json_atomic(config.output_dir / "training_summary.json", summary)
+        _refresh_card(config.output_dir)
     return summary
+
+
+def _refresh_card(folder: Path) -> None:
+    """Re-render the model card now that the training summary exists."""
+    from nitrogen_hf.hub.cards import write_model_card
+
+    write_model_card(folder)
 
 
 def calibrate_saved_idm(config: IDMTrainingConfig) -> dict:
@@ -199,9 +207,9 @@ def calibrate_saved_idm(config: IDMTrainingConfig) -> dict:
     model = NitroGenIDM.from_pretrained(config.output_dir)
     predictions = predict_chunks(model, rows, config.backend, config.calibration_chunks)
     report = calibrate(model, predictions, config.target_precision)
-    model.save_pretrained(config.output_dir)
     save_calibration_plot(report, config.output_dir / "calibration.png")
     write_json_atomic(config.output_dir / "calibration.json", report)
+    model.save_pretrained(config.output_dir)  # calibrated config; the card quotes calibration.json
     logger.info(
         "calibrated: ECE %.3f -> %.3f, threshold %s keeps %.0f%% at precision >= %.2f",
         report["ece_before"],

@@ -102,7 +102,11 @@ def _train_preset(name: str, output_dir: Path) -> TrainConfig:
             checkpoint_every=2,
         ),
         "cpu": TrainConfig(
-            output_dir=output_dir, max_steps=3000, batch_size=32, learning_rate=1e-3, warmup_steps=50
+            output_dir=output_dir,
+            max_steps=3000,
+            batch_size=32,
+            learning_rate=1e-3,
+            warmup_steps=50,
         ),
         "gpu": TrainConfig(
             output_dir=output_dir,
@@ -234,7 +238,9 @@ def train_lam(config: LAMTrainingConfig) -> dict:
         config.train.seed,
         config.backend,
     )
-    result = train(model, dataset, config.train, lam_loss, collate_windows, run_config=asdict(config))
+    result = train(
+        model, dataset, config.train, lam_loss, collate_windows, run_config=asdict(config)
+    )
     summary = _summary(config.data, asdict(config.model), result, model)
     summary["perplexity"] = _last_logged(result, "perplexity")
     summary["copy_baseline"] = _last_logged(result, "copy_baseline")
@@ -272,10 +278,12 @@ def train_world_model(config: WorldModelTrainingConfig) -> dict:
         config.backend,
     )
     loss_fn = world_model_loss(lam, idm)
-    result = train(model, dataset, config.train, loss_fn, collate_windows, run_config=asdict(config))
+    result = train(
+        model, dataset, config.train, loss_fn, collate_windows, run_config=asdict(config)
+    )
     summary = _summary(config.data, asdict(options), result, model)
-    summary["action_source"] = "latent" if options.action_type == "latent" else (
-        "idm" if idm is not None else "labels"
+    summary["action_source"] = (
+        "latent" if options.action_type == "latent" else ("idm" if idm is not None else "labels")
     )
     summary["copy_baseline"] = _last_logged(result, "copy_baseline")
     if _is_main_process():

@@ -240,6 +240,9 @@ def train_policy(config: PolicyTrainingConfig) -> dict:
     summary = _summary(config, result, model, sources)
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
         write_json_atomic(config.output_dir / "training_summary.json", summary)
+        from nitrogen_hf.hub.cards import write_model_card
+
+        write_model_card(config.output_dir)  # now with the training numbers
     return summary
 
 

@@ -10,6 +10,8 @@ a vector: the LAM's encoder.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -57,7 +59,7 @@ class TransitionEncoder(nn.Module):
     ):
         super().__init__()
         stages = [patchify_stem(3 * (num_frames + 1), channels[0], patch_size)]
-        stages += [conv_block(a, b, stride=2) for a, b in zip(channels[:-1], channels[1:])]
+        stages += [conv_block(a, b, stride=2) for a, b in pairwise(channels)]
         self.cnn = nn.Sequential(*stages)
         self.pool = nn.AdaptiveMaxPool2d(grid)
         self.proj = nn.Sequential(nn.Flatten(), nn.Linear(channels[-1] * grid * grid, out_dim))
@@ -93,11 +95,11 @@ class FramePredictor(nn.Module):
     def __init__(self, context_frames: int, channels: list[int], patch_size: int, cond_dim: int):
         super().__init__()
         self.down = nn.ModuleList([patchify_stem(3 * context_frames, channels[0], patch_size)])
-        self.down.extend(conv_block(a, b, stride=2) for a, b in zip(channels[:-1], channels[1:]))
+        self.down.extend(conv_block(a, b, stride=2) for a, b in pairwise(channels))
         self.middle = FiLMBlock(channels[-1], channels[-1], cond_dim)
         self.up = nn.ModuleList(
             FiLMBlock(c_low + c_skip, c_skip, cond_dim)
-            for c_low, c_skip in zip(reversed(channels[1:]), reversed(channels[:-1]))
+            for c_low, c_skip in zip(reversed(channels[1:]), reversed(channels[:-1]), strict=True)
         )
         self.out = nn.Sequential(
             nn.Conv2d(channels[0], 3 * patch_size**2, 1), nn.PixelShuffle(patch_size)
