@@ -129,9 +129,19 @@ def probe_predictions(labeled: TransitionTable, evaluated: TransitionTable, num_
         )
     majority = majority_vector(labeled.targets, labeled.observed)
     predictions["majority"] = np.tile(majority, (len(evaluated), 1))
+    predictions["always_pressed"] = np.tile(always_pressed(labeled), (len(evaluated), 1))
     if evaluated.idm_vectors is not None:
         predictions["idm"] = evaluated.idm_vectors
     return predictions
+
+
+def always_pressed(labeled: TransitionTable) -> np.ndarray:
+    """(25,) every button the labels show pressed, held down: the best a constant guess can do
+    for F1 (recall 1), so a probe must beat this, not only the no-op, to show it read anything."""
+    vector = majority_vector(labeled.targets, labeled.observed)
+    pressed = ((labeled.targets[:, :NUM_BUTTONS] > 0.5) & labeled.observed[:, :NUM_BUTTONS]).any(0)
+    vector[:NUM_BUTTONS][pressed] = 1.0
+    return vector
 
 
 def fitted_code_table(labeled: TransitionTable, num_codes: int) -> np.ndarray:

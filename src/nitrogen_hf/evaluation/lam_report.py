@@ -4,8 +4,12 @@ labeled budget, and can a world model learned from video alone be steered?
 `lam_section` trains (or reuses, in `work_dir`) a LAM on the video of a dataset's train
 split, an IDM and the probes on a labeled budget drawn from it, and world models conditioned
 on latent, IDM pseudo- or true actions; it scores the probes against the IDM per game on
-every evaluation set and measures each world model's delta-PSNR. The benchmark script and
-the demo (`--with-lam`) both call it; `lam_markdown` formats its result.
+every evaluation set and measures each world model's delta-PSNR. The benchmark calls it
+with its own evaluation sets, the demo (`--with-lam`) through `run_lam_section`;
+`lam_markdown` formats the result and `evaluate_lam` is `nitrogen-hf eval-lam`.
+
+This is a pipeline over training and evaluation (like a benchmark), so it imports the
+trainers inside its functions.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ class LAMSectionConfig:
     budget: float = 0.05  # fraction of train frames, per game, whose labels probes and IDM see
     preset: str = "cpu"
     lam_minutes: float = 3.0
-    idm_minutes: float = 1.5
+    idm_minutes: float = 3.0  # the same compute as the LAM: a fair baseline
     world_model_minutes: float = 1.5
     world_models: tuple[str, ...] = ("latent", "pseudo", "labels")  # action sources to train
     idm_frames: int = 4  # IDM window: it sees the frames after each transition too
@@ -74,24 +78,34 @@ def select_labeled_chunks(rows: list[dict], fraction: float, seed: int = 0) -> l
 
 
 def write_labeled_subset(data: str, out: Path, fraction: float, seed: int = 0) -> dict:
-    """A dataset folder (train split only) of the labeled chunks of `data`'s train split."""
-    from nitrogen_hf.data.hub_dataset import DATA_DIR, load_chunk_dataset, write_readme
+    """A dataset folder (train split only) of the labeled chunks of `data`'s train split.
+
+    Rows are streamed (a non-streaming load is cached by `datasets` under a key that two
+    folders can share, and would then return the other folder's rows)."""
+    import datasets
+
+    from nitrogen_hf.data.hub_dataset import (
+        CHUNK_FEATURES,
+        DATA_DIR,
+        load_chunk_dataset,
+        write_readme,
+    )
 
     summary_file = Path(out) / "labeled_subset.json"
     if summary_file.is_file():
         return json.loads(summary_file.read_text())
-    rows = load_chunk_dataset(data, "train", streaming=False)
-    meta = rows.select_columns(["uuid", "game", "num_frames"]).to_list()
+    meta = list(load_chunk_dataset(data, "train").select_columns(["uuid", "game", "num_frames"]))
     keep = set(select_labeled_chunks(meta, fraction, seed))
-    subset = rows.filter(lambda uuid: uuid in keep, input_columns="uuid")
+    rows = [row for row in load_chunk_dataset(data, "train") if row["uuid"] in keep]
     (Path(out) / DATA_DIR).mkdir(parents=True, exist_ok=True)
+    subset = datasets.Dataset.from_list(rows, features=CHUNK_FEATURES)
     subset.to_parquet(str(Path(out) / DATA_DIR / "train-00000-of-00001.parquet"))
     write_readme(Path(out), ["train"])
     frames = sum(r["num_frames"] for r in meta)
-    labeled = sum(r["num_frames"] for r in meta if r["uuid"] in keep)
+    labeled = sum(r["num_frames"] for r in rows)
     summary = {
         "path": str(out),
-        "chunks": len(keep),
+        "chunks": len(rows),
         "frames": labeled,
         "train_frames": frames,
         "fraction": labeled / max(1, frames),
@@ -324,8 +338,11 @@ def _training_brief(summary: dict) -> dict:
 METHOD_NAMES = {
     "lam_code_table": "LAM code table",
     "lam_logistic": "LAM logistic probe",
+    "lam_code_table_per_game": "LAM code table, per game",
+    "lam_logistic_per_game": "LAM logistic probe, per game",
     "idm": "IDM",
     "majority": "majority (no-op)",
+    "always_pressed": "always pressed (constant)",
 }
 
 

@@ -72,8 +72,10 @@ def collect_clips(
     readers, skipped, chunks = ReaderCache(backend), Counter(), 0
     frames, actions, games = [], [], []
     for row in rows:
+        if max_chunks is not None and chunks >= max_chunks:
+            break
         starts = clip_starts(row["num_frames"], length, per_chunk)
-        if not starts or (max_chunks is not None and chunks >= max_chunks):
+        if not starts:
             continue
         steps_needed = np.unique(np.concatenate([np.arange(s, s + length) for s in starts]))
         try:
@@ -99,17 +101,19 @@ def collect_clips(
 
 
 def inferred_actions(world_model, clips: RolloutClips, lam=None) -> torch.Tensor:
-    """The actions of each clip: (M, S) LAM codes for a latent model, else the (M, S, 25) labels."""
+    """The actions of each clip: (M, S) LAM codes for a latent model, else the (M, S, 25) true
+    labels (what a player would press, whatever labels the model was trained on)."""
     if world_model.config.action_type != "latent":
         return clips.actions
     if lam is None:
         raise ValueError("a latent-action world model needs the LAM to infer its actions")
-    if lam.config.context_frames != world_model.config.context_frames:
+    if lam.config.context_frames > world_model.config.context_frames:
         raise ValueError(
-            f"LAM context {lam.config.context_frames} != world model context "
-            f"{world_model.config.context_frames}"
+            f"LAM context {lam.config.context_frames} > world model context "
+            f"{world_model.config.context_frames}: some transitions would have no code"
         )
-    return torch.stack([lam.encode_clip(clip).codes for clip in clips.frames])
+    steps = clips.frames.shape[1] - world_model.config.context_frames
+    return torch.stack([lam.encode_clip(clip).codes[-steps:] for clip in clips.frames])
 
 
 def random_actions(world_model, actions: torch.Tensor, seed: int = 0) -> torch.Tensor:

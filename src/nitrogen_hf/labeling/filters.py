@@ -42,11 +42,15 @@ class FilterConfig:
     # Confidence below this drops a stretch; None = the IDM's calibrated `confidence_threshold`
     # (the per-frame threshold that reached the target precision on held-out labeled data).
     min_confidence: float | None = None
-    # Confidence is averaged over this window first: one unsure frame in a sure stretch stays.
-    confidence_window_seconds: float = 0.5
-    # Unsure stretches shorter than this are kept; their low `confidence` column down-weights
-    # them in training instead of cutting the video into pieces too short to chunk.
-    min_low_confidence_seconds: float = 0.5
+    # Optional moving mean of confidence before the comparison (0: off). Off by default: the
+    # threshold is calibrated per frame, and an average of a flickering confidence is not
+    # more precise (scripts/bench_label.py: smoothing kept fewer, no more accurate frames).
+    confidence_window_seconds: float = 0.0
+    # Only stretches unsure for this long go (the IDM does not understand the scene). Shorter
+    # dips are kept, down-weighted in training by their `confidence` column: an IDM's
+    # confident frames come in runs of a few frames, so dropping every unsure frame would cut
+    # the video into pieces too short to chunk.
+    min_low_confidence_seconds: float = 1.0
     # No button or stick for this long is idle (the player is away, or watching).
     idle_seconds: float = 3.0
     # Static: median frame change (mean |difference| in 0-255 levels) under this. x264 repeats

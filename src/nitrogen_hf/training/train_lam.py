@@ -25,7 +25,7 @@ PRESETS = ("debug", "cpu", "gpu")
 class LAMModelOptions:
     """The LAM architecture fields a user picks (the rest are LatentActionConfig defaults)."""
 
-    context_frames: int = 2
+    context_frames: int = 1
     frame_size: tuple[int, int] = (64, 64)
     patch_size: int = 4
     channels: tuple[int, ...] = (32, 64, 128)
@@ -35,8 +35,8 @@ class LAMModelOptions:
 
 @dataclass
 class WorldModelOptions:
-    """The world model fields a user picks; context and frame size follow the LAM's when
-    conditioned on its codes."""
+    """The world model fields a user picks; the frame size follows the LAM's when conditioned
+    on its codes, and the context must be at least the LAM's."""
 
     action_type: str = "latent"  # latent | gamepad
     context_frames: int = 2
@@ -134,16 +134,15 @@ _ARCHITECTURES = {  # (frame_size, patch_size, channels) per preset
 def lam_preset(name: str, data: str, output_dir: Path, **overrides) -> LAMTrainingConfig:
     """`debug` trains in seconds (tests); `cpu` is the 2-core default; `gpu` larger frames."""
     output_dir = Path(output_dir)
-    frame_size, patch, channels = _ARCHITECTURES.get(name, _ARCHITECTURES["cpu"])
+    train_config = _train_preset(name, output_dir)  # checks the name
+    frame_size, patch, channels = _ARCHITECTURES[name]
     model = LAMModelOptions(
         frame_size=frame_size,
         patch_size=patch,
         channels=channels,
         latent_dim=16 if name == "debug" else 32,
     )
-    config = LAMTrainingConfig(
-        data=data, output_dir=output_dir, model=model, train=_train_preset(name, output_dir)
-    )
+    config = LAMTrainingConfig(data=data, output_dir=output_dir, model=model, train=train_config)
     return replace(config, **overrides)
 
 
@@ -152,12 +151,12 @@ def world_model_preset(
 ) -> WorldModelTrainingConfig:
     """Same sizes as `lam_preset`, so a latent world model matches the LAM it follows."""
     output_dir = Path(output_dir)
-    frame_size, patch, channels = _ARCHITECTURES.get(name, _ARCHITECTURES["cpu"])
+    train_config = _train_preset(name, output_dir)  # checks the name
+    frame_size, patch, channels = _ARCHITECTURES[name]
     model = WorldModelOptions(
         action_type=action_type, frame_size=frame_size, patch_size=patch, channels=channels
     )
-    fields = {"data": data, "output_dir": output_dir, "model": model}
-    fields["train"] = _train_preset(name, output_dir)
+    fields = {"data": data, "output_dir": output_dir, "model": model, "train": train_config}
     return WorldModelTrainingConfig(**{**fields, **overrides})
 
 
@@ -203,9 +202,11 @@ def window_actions(batch: dict, action_type: str, lam=None, idm=None) -> torch.T
     """The action that world model windows are conditioned on: (B,) codes or (B, 25) vectors."""
     frames = batch["frames"]
     if action_type == "latent":
-        return lam.to(frames.device).eval().encode(frames).codes
-    if idm is not None:
-        vector = idm.to(frames.device).eval().predict(frames[:, -2:]).vector[:, -1]
+        lam = lam.to(frames.device).eval()
+        return lam.encode(frames[:, -lam.config.num_frames :]).codes
+    if idm is not None:  # its window up to its width, so it sees what it was trained on
+        idm = idm.to(frames.device).eval()
+        vector = idm.predict(frames[:, -idm.config.num_frames :]).vector[:, -1]
         return (vector > 0.5).float()
     return batch["actions"][:, -1] * batch["observed"].float()
 
@@ -262,7 +263,7 @@ def train_world_model(config: WorldModelTrainingConfig) -> dict:
     if lam is not None and options.action_type == "latent":
         options = replace(
             options,
-            context_frames=lam.config.context_frames,
+            context_frames=max(options.context_frames, lam.config.context_frames),
             frame_size=tuple(lam.config.frame_size),
         )
     codes = lam.config.codebook_size if lam is not None else 8

@@ -12,8 +12,10 @@ class LatentActionConfig(PretrainedConfig):
     bits of the latent are spent on what the past cannot predict: mostly the player's action.
 
     Args:
-        context_frames: past frames (t-c+1 .. t) the encoder and decoder see; 2 shows velocity,
-            so the latent need not spend its bits on objects that keep moving on their own.
+        context_frames: past frames (t-c+1 .. t) the encoder and decoder see. With 1 (frames t
+            and t+1, as the seed's IDM) the latent must carry the player's motion even while a
+            button is held; 2 shows velocity, so the latent carries only what changed, which a
+            held button does not.
         frame_size: (height, width) of the model input; small frames keep CPU training short.
         patch_size: the first conv cuts non-overlapping patches of this size (cheap on a CPU).
         channels: widths of the patch stem and the stride-2 stages after it (encoder and
@@ -32,7 +34,7 @@ class LatentActionConfig(PretrainedConfig):
 
     def __init__(
         self,
-        context_frames: int = 2,
+        context_frames: int = 1,
         frame_size: tuple[int, int] | list[int] = (64, 64),
         patch_size: int = 4,
         channels: tuple[int, ...] | list[int] = (32, 64, 128),

@@ -20,7 +20,6 @@ from nitrogen_hf.models.lam.configuration_lam import LatentActionConfig
 from nitrogen_hf.models.lam.frame_predictor import (
     FramePredictor,
     TransitionEncoder,
-    denormalize_frames,
     normalize_frames,
 )
 from nitrogen_hf.models.lam.quantizer import VectorQuantizer
@@ -116,12 +115,6 @@ class LatentActionModel(LatentActionPreTrainedModel):
             torch.cat([p.codes for p in parts]).cpu(),
             torch.cat([p.embeddings for p in parts]).cpu(),
         )
-
-    @torch.no_grad()
-    def reconstruct(self, frames: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) 0-255 float: frame t+1 as the decoder rebuilds it from its code."""
-        prediction = self(frames).prediction
-        return denormalize_frames(prediction, self.config.image_mean, self.config.image_std)
 
     def _per_pixel(self, q) -> torch.Tensor:
         """VQ-VAE's objective is squared error summed over a frame's pixels + beta * ||z - e||^2;

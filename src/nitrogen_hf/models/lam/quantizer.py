@@ -18,7 +18,8 @@ from torch import nn
 @dataclass
 class Quantized:
     """quantized: (B, D) code vectors with the straight-through gradient to the encoder;
-    codes: (B,) long; commitment_loss: scalar; perplexity: exp(entropy) of this batch's codes."""
+    codes: (B,) long; commitment_loss: mean of (z - e)^2, scalar; perplexity: exp(entropy) of
+    this batch's codes (K when all codes are used equally)."""
 
     quantized: torch.Tensor
     codes: torch.Tensor
