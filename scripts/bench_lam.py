@@ -2,7 +2,7 @@
 
 Records sticky-policy walkthroughs (no overlay; the true actions are kept aside) of the
 training games, separate held-out episodes of the same games, and games kept out of
-everything; then (`nitrogen_hf.evaluation.lam_report`) trains the LAM on the training video
+everything; then (`nitrogen_hf.demo.lam_section`) trains the LAM on the training video
 alone, an IDM and the latent-action probes on the same small labeled budget, and world models
 conditioned on latent codes, IDM pseudo-labels and true labels; scores the probes against
 the IDM per game on held-out episodes and unseen games, and measures delta-PSNR.
@@ -16,6 +16,7 @@ Work files (recordings, datasets, models) go to --work and are reused on a re-ru
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -25,8 +26,8 @@ import torch
 
 from nitrogen_hf.data.files import write_json_atomic
 from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset
+from nitrogen_hf.demo.lam_section import LAMSectionConfig, lam_markdown, lam_section
 from nitrogen_hf.envs.recorder import RecordConfig, record
-from nitrogen_hf.evaluation.lam_report import LAMSectionConfig, lam_markdown, lam_section
 
 logger = logging.getLogger("bench_lam")
 
@@ -70,11 +71,10 @@ class BenchConfig:
         )
 
 
-def record_walkthroughs(games: list[str], episodes: int, seed: int, out: Path, config) -> dict:
+def record_walkthroughs(games: list[str], episodes: int, seed: int, out: Path, config) -> Path:
     """Overlay-free recordings: what a LAM can learn from; labels go to out/ground_truth."""
-    summaries = {}
     for game in games:
-        summaries[game] = record(
+        record(
             RecordConfig(
                 env_id=f"ALE/{game}-v5",
                 episodes=episodes,
@@ -86,11 +86,12 @@ def record_walkthroughs(games: list[str], episodes: int, seed: int, out: Path, c
                 seed=seed,
                 progress=False,
             )
-        )["frames_recorded"]
-    return summaries
+        )
+    return out
 
 
-def build(recordings: Path, out: Path) -> Path:
+def build(recordings: Path, out: Path) -> dict:
+    """The dataset's build summary (chunks, hours, games), building it when missing."""
     if not (out / "build_summary.json").is_file():
         build_dataset(
             BuildConfig(
@@ -100,13 +101,14 @@ def build(recordings: Path, out: Path) -> Path:
                 progress=False,
             )
         )
-    return out
+    summary = json.loads((out / "build_summary.json").read_text())
+    return {k: summary[k] for k in ("out", "chunks", "hours", "games")}
 
 
 def run(config: BenchConfig) -> dict:
     started = time.time()
     work = config.work
-    frames = {
+    recordings = {
         "train": record_walkthroughs(
             config.train_games, config.episodes, config.seed, work / "rec_train", config
         ),
@@ -121,14 +123,14 @@ def run(config: BenchConfig) -> dict:
             config.unseen_games, config.unseen_episodes, config.seed, work / "rec_unseen", config
         ),
     }
-    datasets = {name: build(work / f"rec_{name}", work / f"ds_{name}") for name in frames}
+    datasets = {name: build(folder, work / f"ds_{name}") for name, folder in recordings.items()}
     section = lam_section(
         LAMSectionConfig(
             work_dir=work / "section",
-            train_data=str(datasets["train"]),
+            train_data=datasets["train"]["out"],
             eval_sets={
-                "held_out": (str(datasets["held_out"]), "train"),
-                "unseen": (str(datasets["unseen"]), "train"),
+                "held_out": (datasets["held_out"]["out"], "train"),
+                "unseen": (datasets["unseen"]["out"], "train"),
             },
             budget=config.budget,
             preset=config.preset,
@@ -142,7 +144,7 @@ def run(config: BenchConfig) -> dict:
     )
     results = {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
-        "recorded_frames": frames,
+        "datasets": datasets,
         "section": section,
         "torch_threads": torch.get_num_threads(),
         "seconds": time.time() - started,

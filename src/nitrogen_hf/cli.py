@@ -679,7 +679,7 @@ def _add_eval_lam(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_eval_lam(args: argparse.Namespace) -> int:
-    from nitrogen_hf.evaluation.lam_report import evaluate_lam, lam_markdown
+    from nitrogen_hf.demo.lam_section import evaluate_lam, lam_markdown
 
     metrics = evaluate_lam(
         args.lam,

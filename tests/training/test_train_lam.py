@@ -6,7 +6,7 @@ import torch
 
 from nitrogen_hf.cli import main
 from nitrogen_hf.data.video import open_video
-from nitrogen_hf.evaluation.lam_report import evaluate_lam, lam_markdown, run_lam_section
+from nitrogen_hf.demo.lam_section import evaluate_lam, lam_markdown, run_lam_section
 from nitrogen_hf.models.lam import LatentActionModel, WorldModel
 from nitrogen_hf.training.train_lam import (
     build_lam,

@@ -283,12 +283,27 @@ def load_chunk_dataset(
     videos_dir: str | Path | None = None,
     video_map: str | Path | None = None,
 ) -> datasets.IterableDataset | datasets.Dataset:
-    """Chunk rows of a built folder or a Hub repo id (same `load_dataset` call for both).
+    """Chunk rows of a built folder or a Hub repo id.
 
-    With `videos_dir` and/or `video_map`, `video_path` is looked up in the user's own copies
-    at load time (null when that video is absent, so the loader skips its chunks).
+    A local folder is read as its parquet files: their paths and modification times key the
+    `datasets` cache, whereas a folder name alone can collide with another folder's cached
+    copy in non-streaming mode. With `videos_dir` and/or `video_map`, `video_path` is looked
+    up in the user's own copies at load time (null when that video is absent, so the loader
+    skips its chunks).
     """
-    dataset = datasets.load_dataset(str(path_or_repo_id), split=split, streaming=streaming)
+    if Path(path_or_repo_id).is_dir():
+        files = data_files(path_or_repo_id)
+        if split not in files:
+            raise ValueError(f"{path_or_repo_id}: no '{split}' split (found {sorted(files)})")
+        dataset = datasets.load_dataset(
+            "parquet",
+            data_files={split: files[split]},
+            split=split,
+            streaming=streaming,
+            features=CHUNK_FEATURES,
+        )
+    else:
+        dataset = datasets.load_dataset(str(path_or_repo_id), split=split, streaming=streaming)
     if videos_dir is None and video_map is None:
         return dataset
     locator = VideoLocator(videos_dir, video_map)

@@ -34,6 +34,8 @@ class DemoScale:
     eval_seconds: float = 45.0
     holdout: float = 0.2  # of the IDM's sticky videos, held out for its evaluation
     label_min_confidence: float | None = None  # None: the IDM's calibrated threshold
+    lam_preset: str = "cpu"  # the latent-action section (--with-lam)
+    lam_max_steps: int | None = None  # None: the preset's minutes decide
 
     @property
     def idm_games(self) -> tuple[str, ...]:
@@ -67,6 +69,8 @@ SCALES = {
         idm_preset="debug", idm_minutes=None, idm_steps=30, idm_num_frames=4,
         policy_preset="debug", policy_minutes=None, policy_steps=10, eval_episodes=1, eval_seconds=6.0, holdout=0.34,
         label_min_confidence=0.0,  # a 30-step IDM is not calibrated: keep its labels to run every stage
+        lam_preset="debug",
+        lam_max_steps=20,
     ),
     "small": DemoScale(
         name="small", policy_games=("Breakout", "Freeway"), extra_idm_games=("Boxing", "SpaceInvaders"),
@@ -80,5 +84,6 @@ SCALES = {
         unseen_game="Asterix", expert_episodes=50, labeled_fraction=0.1, sticky_episodes=20, unseen_episodes=5,
         episode_seconds=120.0, idm_preset="gpu", idm_minutes=60.0, idm_steps=50_000, idm_num_frames=16,
         policy_preset="gpu", policy_minutes=60.0, policy_steps=50_000, eval_episodes=10, eval_seconds=120.0,
+        lam_preset="gpu",
     ),
 }  # fmt: skip

@@ -50,7 +50,9 @@ def format_report(r: dict) -> str:
     ]
     lines += _idm_section(r) + _label_section(r) + _policy_section(r) + _timing_section(r)
     if "lam" in r:
-        lines += ["## Latent actions", "", "```", str(r["lam"]), "```", ""]
+        from nitrogen_hf.demo.lam_section import lam_markdown
+
+        lines += [lam_markdown(r["lam"]), ""]
     return "\n".join(lines)
 
 
