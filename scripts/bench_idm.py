@@ -6,7 +6,7 @@ and the wider-window default under the same CPU budget; scores both (and the maj
 always-no-op baseline) on held-out episodes of the training games and on the unseen games;
 measures labeling speed of the model alone and which buttons the games make identifiable.
 
-    python scripts/bench_idm.py --out bench/idm.json            # ~45 min on 2 CPU cores
+    python scripts/bench_idm.py --out scripts/results/bench_idm.json   # ~40 min on 2 CPU cores
     python scripts/bench_idm.py --out /tmp/idm.json --quick      # a minute: smoke run
 
 Work files (recordings, datasets, models) go to --work and are reused on a re-run.
@@ -50,7 +50,7 @@ class BenchConfig:
     unseen_episodes: int = 3
     seconds: float = 60.0  # per episode
     holdout: float = 0.25
-    minutes: float = 20.0  # training budget of each model
+    minutes: float = 15.0  # training budget of each model
     default_frames: int = 8  # the wider non-causal window
     preset: str = "cpu"
     seed: int = 0

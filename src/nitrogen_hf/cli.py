@@ -134,7 +134,12 @@ def _add_train_idm(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float)
     p.add_argument("--num-workers", type=int)
     p.add_argument("--seed", type=int)
-    p.add_argument("--no-augment", action="store_true")
+    p.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="augmented training windows (default: the preset's; on for gpu)",
+    )
     p.add_argument("--no-resume", action="store_true", help="ignore checkpoints in --out")
     p.add_argument(
         "--target-precision", type=float, help="label precision the confidence threshold must reach"
@@ -165,7 +170,8 @@ def _run_train_idm(args: argparse.Namespace) -> int:
         ),
     )
     config.train.resume = not args.no_resume
-    config.augment.enabled = not args.no_augment
+    if args.augment is not None:
+        config.augment.enabled = args.augment
     if args.target_precision is not None:
         config.target_precision = args.target_precision
     print(json.dumps(train_idm(config), indent=2, default=str))
