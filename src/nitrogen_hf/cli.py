@@ -250,9 +250,10 @@ def _add_label(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--min-chunk-seconds", type=float, help="shorter chunks are dropped")
     p.add_argument("--chunk-seconds", type=float, default=20.0)
     p.add_argument(
-        "--no-resize-in-decoder",
+        "--resize-in-decoder",
         action="store_true",
-        help="decode full frames and resize with prepare_frames (slower, as in training)",
+        help="let torchcodec scale while decoding (can help on large videos; pixels differ "
+        "slightly from training's prepare_frames)",
     )
     p.add_argument("--batch-size", type=int, default=64, help="IDM windows per forward pass")
     p.add_argument("--device", default="auto")
@@ -293,7 +294,7 @@ def _run_label(args: argparse.Namespace) -> int:
         filters=filters,
         fps=args.fps,
         chunk_seconds=args.chunk_seconds,
-        resize_in_decoder=not args.no_resize_in_decoder,
+        resize_in_decoder=args.resize_in_decoder,
         batch_size=args.batch_size,
         device=args.device,
         engine=args.engine,

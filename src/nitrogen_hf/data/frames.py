@@ -70,13 +70,16 @@ def crop_game_area(frames: torch.Tensor, game_area: dict[str, float] | None) -> 
 
 
 def resize_frames(frames: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
-    """Resize `(N, C, H, W) uint8` frames to (height, width) with antialiased bilinear."""
+    """Resize `(N, C, H, W) uint8` frames to (height, width) with antialiased bilinear.
+
+    Interpolates the uint8 tensor as it is, PyTorch's fast path: about 8x the float path, and
+    faster still on channels-last input (a decoder's NHWC output permuted, not copied)."""
     if tuple(frames.shape[-2:]) == tuple(size):
         return frames
     resized = F.interpolate(
-        frames.float(), size=tuple(size), mode="bilinear", antialias=True, align_corners=False
+        frames, size=tuple(size), mode="bilinear", antialias=True, align_corners=False
     )
-    return resized.round_().clamp_(0, 255).to(torch.uint8)
+    return resized.contiguous()
 
 
 def prepare_frames(

@@ -35,7 +35,9 @@ class LabelConfig:
     fps: float | None = None  # action rate; None = the video's. Use the IDM's training rate.
     segment_seconds: float = 20.0  # labels per IDM pass (+ context): bounds memory, not labels
     chunk_seconds: float = 20.0  # NitroGen chunk length
-    resize_in_decoder: bool = True  # torchcodec scales while decoding (see decoding.py)
+    # torchcodec can scale while decoding (see decoding.py); off by default: full decode plus
+    # `prepare_frames` (uint8 fast path) is as fast on CPU and gives exactly the training pixels.
+    resize_in_decoder: bool = False
     backend: Backend = "auto"
     decode_threads: int = 1  # FFmpeg threads per video; workers already run in parallel
     decode_batch: int = 32  # frames decoded at once (a 720p batch is ~90 MB)
