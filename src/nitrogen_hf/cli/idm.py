@@ -1,0 +1,89 @@
+"""`train-idm`, `eval-idm`: the inverse dynamics model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from nitrogen_hf.cli.common import add_train_options, given, train_overrides
+
+
+def _add_train_idm(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train-idm", help="train the inverse dynamics model (Accelerate; calibrates at the end)"
+    )
+    p.add_argument("--data", required=True, help="build-dataset folder or Hub dataset id")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--num-frames", type=int, help="window T (2 = the seed's frame t, t+1 model)")
+    p.add_argument("--frame-size", type=int, nargs=2, metavar=("H", "W"))
+    p.add_argument("--backbone", help="HF vision model name/path as the trunk instead of the CNN")
+    p.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="augmented training windows (default: the preset's; on for gpu)",
+    )
+    p.add_argument(
+        "--target-precision", type=float, help="label precision the confidence threshold must reach"
+    )
+    add_train_options(p)
+    p.set_defaults(func=_run_train_idm)
+
+
+def _run_train_idm(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from nitrogen_hf.training.train_idm import idm_preset, train_idm
+
+    config = idm_preset(args.preset, args.data, args.out, videos_dir=args.videos)
+    config.model = replace(
+        config.model,
+        **given(args, num_frames="num_frames", frame_size="frame_size", backbone="backbone"),
+    )
+    config.train = train_overrides(args, config.train)
+    if args.augment is not None:
+        config.augment.enabled = args.augment
+    if args.target_precision is not None:
+        config.target_precision = args.target_precision
+    print(json.dumps(train_idm(config), indent=2, default=str))
+    return 0
+
+
+def _add_eval_idm(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval-idm", help="score an IDM against ground truth and baselines")
+    p.add_argument("--model", required=True, help="IDM folder or Hub id")
+    p.add_argument("--data", required=True, help="build-dataset folder or Hub dataset id")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--split", default="validation")
+    p.add_argument("--train-split", default="train", help="fits the majority baseline ('' to skip)")
+    p.add_argument("--baseline-model", help="a second IDM to compare, e.g. the T=2 model")
+    p.add_argument("--videos", type=Path)
+    p.add_argument("--max-chunks", type=int)
+    p.set_defaults(func=_run_eval_idm)
+
+
+def _run_eval_idm(args: argparse.Namespace) -> int:
+    from nitrogen_hf.evaluation.idm_report import IDMEvalConfig, evaluate_idm
+
+    metrics = evaluate_idm(
+        IDMEvalConfig(
+            model=args.model,
+            data=args.data,
+            out=args.out,
+            split=args.split,
+            train_split=args.train_split or None,
+            baseline_model=args.baseline_model,
+            videos_dir=args.videos,
+            max_chunks=args.max_chunks,
+        )
+    )
+    print((args.out / "metrics.md").read_text())
+    print(f"macro_f1 {metrics['macro_f1']}")
+    return 0
+
+
+COMMANDS = (
+    _add_train_idm,
+    _add_eval_idm,
+)
