@@ -68,14 +68,9 @@ def make_sprite_dataset(root, num_videos: int = 6, num_frames: int = 120, chunk:
 
     root = Path(root)
     mapping = AtariActionMap(ATARI_ACTIONS)
-    ids, k = [], 0
-    while len(ids) < num_videos or not any(split_of(v, 0.34) == "validation" for v in ids):
-        ids = (
-            [*ids[-(num_videos - 1) :], f"sprite-{k:03d}"]
-            if len(ids) >= num_videos
-            else [*ids, f"sprite-{k:03d}"]
-        )
-        k += 1
+    ids = [f"sprite-{k:03d}" for k in range(num_videos)]
+    while not any(split_of(v, 0.34) == "validation" for v in ids):
+        ids[-1] = f"sprite-{int(ids[-1][-3:]) + 1:03d}"  # try the next id for the last video
     for index, video_id in enumerate(ids):
         frames, actions = sprite_game(num_frames, seed=index)
         write_mp4(root / "videos" / f"{video_id}.mp4", frames, fps=30)
