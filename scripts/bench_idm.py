@@ -2,11 +2,11 @@
 
 Records sticky-policy play with a controller overlay (labeled, NitroGen-style) for a set of
 training games and, separately, for games kept out of training; trains the T=2 seed model
-and the wider-window default under the same CPU budget; scores both (and the majority /
+and the wider non-causal window (T=8) under the same CPU budget; scores both (and the majority /
 always-no-op baseline) on held-out episodes of the training games and on the unseen games;
 measures labeling speed of the model alone and which buttons the games make identifiable.
 
-    python scripts/bench_idm.py --out scripts/results/bench_idm.json   # ~40 min on 2 CPU cores
+    python scripts/bench_idm.py --out scripts/results/bench_idm.json   # ~30 min (--minutes 12) on 2 CPU cores
     python scripts/bench_idm.py --out /tmp/idm.json --quick      # a minute: smoke run
 
 Work files (recordings, datasets, models) go to --work and are reused on a re-run.

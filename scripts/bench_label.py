@@ -7,8 +7,9 @@ after filtering, on real Atari walkthroughs whose true actions are kept aside.
    recordings of the same games (other seeds) and calibrates it on a held-out split.
 3. Speed: decode-only frames/s of the walkthrough videos, then `label_videos` (decode + IDM +
    filters + chunk writing) frames/s on the same videos in the same run; the ratio is the
-   figure. Native 160x210 videos and the same videos upscaled to 640x480, with the decoder
-   resizing to the IDM input (default) and with full decode + `prepare_frames`.
+   figure. Native 160x210 videos and the same videos upscaled to 640x480, with the labeler's
+   default (full decode + `prepare_frames`, the training pixels) and, on a subset, with the
+   decoder resizing to the IDM input (`--resize-in-decoder`).
 4. Quality: macro-F1, exact match (= the precision the calibrated threshold targets) and the
    fraction of frames kept, for all frames and after each filter and all of them.
 
@@ -185,7 +186,7 @@ def label_fps(
 
 
 def speed(
-    model_path: Path, model, videos: list[Path], work: Path, tag: str, full_prepare_videos: int
+    model_path: Path, model, videos: list[Path], work: Path, tag: str, decoder_resize_videos: int
 ) -> dict:
     """Decode-only vs labeling frames/s on `videos`, with the breakdown of the stages."""
     size = model.config.frame_size
@@ -196,17 +197,17 @@ def speed(
         "decode_prepare_fps": decode_prepare_fps(videos, size),
         "idm_fps": idm_fps(model, videos[0]),
     }
-    out["label_fps"], report = label_fps(model_path, videos, work / f"label_{tag}", True)
+    out["label_fps"], report = label_fps(model_path, videos, work / f"label_{tag}", False)
     # Decode again right after labeling: the mean brackets load changes on a shared machine.
     out["decode_fps_after"] = decode_fps(videos, open_video)
     decode = (out["decode_fps"] + out["decode_fps_after"]) / 2
     out["ratio_label_to_decode"] = out["label_fps"] / decode
-    subset = videos[:full_prepare_videos]
-    out["label_fps_prepare_frames"], _ = label_fps(
-        model_path, subset, work / f"label_{tag}_full", False
+    subset = videos[:decoder_resize_videos]
+    out["label_fps_decoder_resize"], _ = label_fps(
+        model_path, subset, work / f"label_{tag}_decoder_resize", True
     )
-    out["prepare_frames_videos"] = len(subset)
-    out["ratio_label_prepare_frames_to_decode"] = out["label_fps_prepare_frames"] / decode_fps(
+    out["decoder_resize_videos"] = len(subset)
+    out["ratio_label_decoder_resize_to_decode"] = out["label_fps_decoder_resize"] / decode_fps(
         subset, open_video
     )
     out["hours_in"], out["kept_fraction"] = report["hours_in"], report["kept_fraction"]
@@ -281,7 +282,10 @@ def main() -> None:
     parser.add_argument("--train-episodes", type=int, default=4, help="overlay episodes per game")
     parser.add_argument("--train-minutes", type=float, default=4.0)
     parser.add_argument(
-        "--full-prepare-videos", type=int, default=1, help="videos labeled with prepare_frames"
+        "--decoder-resize-videos",
+        type=int,
+        default=1,
+        help="videos also labeled with the decoder resizing",
     )
     parser.add_argument("--work", type=Path, help="keep intermediate files here")
     args = parser.parse_args()
@@ -320,10 +324,10 @@ def main() -> None:
             },
             "speed": {
                 "native_160x210": speed(
-                    model_path, model, native, work, "native", args.full_prepare_videos
+                    model_path, model, native, work, "native", args.decoder_resize_videos
                 ),
                 "upscaled_640x480": speed(
-                    model_path, model, big, work, "big", args.full_prepare_videos
+                    model_path, model, big, work, "big", args.decoder_resize_videos
                 ),
             },
             "quality": quality(model, model_path, native, walk / "ground_truth"),

@@ -17,7 +17,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         "--scale",
         choices=("tiny", "small", "full"),
         default="small",
-        help="tiny: minutes (tests); small: ~30 min on 2 CPU cores; full: a GPU",
+        help="tiny: minutes (tests); small: ~25 min on 2 CPU cores; full: a GPU",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--with-lam", action="store_true", help="add the latent-action section")

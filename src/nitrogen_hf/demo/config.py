@@ -75,7 +75,7 @@ SCALES = {
     "small": DemoScale(
         name="small", policy_games=("Breakout", "Freeway"), extra_idm_games=("Boxing", "SpaceInvaders"),
         unseen_game="Asterix", expert_episodes=10, labeled_fraction=0.1, sticky_episodes=5, unseen_episodes=2,
-        episode_seconds=45.0, idm_preset="cpu", idm_minutes=7.0, idm_steps=1_000_000, idm_num_frames=8,
+        episode_seconds=45.0, idm_preset="cpu", idm_minutes=7.0, idm_steps=1_000_000, idm_num_frames=2,
         policy_preset="cpu", policy_minutes=4.0, policy_steps=1_000_000, policy_overrides=POLICY_64PX,
         eval_episodes=3, eval_seconds=45.0,
     ),

@@ -175,12 +175,9 @@ class Demo:
     def label(self) -> dict:
         from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset
         from nitrogen_hf.evaluation.label_quality import load_truth, score_pseudo_labels
-        from nitrogen_hf.labeling.config import LabelConfig
         from nitrogen_hf.labeling.filters import FilterConfig
-        from nitrogen_hf.labeling.pipeline import label_videos
 
         videos = self.path("rec", "walkthrough", "videos")
-        model = str(self.path("models", "idm"))
         unfiltered = FilterConfig(
             min_confidence=0.0,
             idle_seconds=0.0,
@@ -192,18 +189,7 @@ class Demo:
             "filtered": FilterConfig(min_confidence=self.scale.label_min_confidence),
             "unfiltered": unfiltered,
         }
-        reports = {
-            name: label_videos(
-                LabelConfig(
-                    model=model,
-                    videos=[videos],
-                    out=self.path("label", name),
-                    filters=config,
-                    progress=False,
-                )
-            )
-            for name, config in filters.items()
-        }
+        reports = {name: self._label_by_game(name, config) for name, config in filters.items()}
         truth = load_truth(self.path("rec", "walkthrough", "ground_truth"))
         quality = {
             name: score_pseudo_labels(self.path("label", name, "actions"), truth)
@@ -232,6 +218,27 @@ class Demo:
             },
             "quality": {name: _label_summary(q) for name, q in quality.items()},
         }
+
+    def _label_by_game(self, name: str, filters) -> dict:
+        """Label the walkthroughs game by game, as a user labels a folder of one game's videos
+        with `--game`: the chunks carry the name that the game-conditioned policies read."""
+        from nitrogen_hf.envs.atari import game_name
+        from nitrogen_hf.labeling.config import LabelConfig
+        from nitrogen_hf.labeling.pipeline import label_videos
+
+        reports = []
+        for env_game in self.scale.policy_games:
+            game = game_name(f"ALE/{env_game}-v5")
+            config = LabelConfig(
+                model=str(self.path("models", "idm")),
+                videos=[str(self.path("rec", "walkthrough", "videos", f"{game}-*"))],
+                out=self.path("label", name),
+                filters=filters,
+                game=game,
+                progress=False,
+            )
+            reports.append(label_videos(config))
+        return merge_label_reports(reports)
 
     # --- 4. policies -----------------------------------------------------------------------
     def train_policy(self, variant: str) -> dict:
@@ -330,6 +337,25 @@ def _lam_section(demo: Demo) -> dict:
     )  # added with the latent action model
 
     return run_lam_section(demo.out, demo.path("ds", "idm"), demo.path("ds", "unseen"))
+
+
+def merge_label_reports(reports: list[dict]) -> dict:
+    """One label report from the reports of several `label_videos` runs into one folder."""
+    merged = dict(reports[0])
+    for key in ("hours_in", "hours_kept", "wall_seconds"):
+        merged[key] = sum(r[key] for r in reports)
+    merged["kept_fraction"] = (
+        merged["hours_kept"] / merged["hours_in"] if merged["hours_in"] else None
+    )
+    merged["hours_dropped"] = {
+        reason: sum(r["hours_dropped"].get(reason, 0.0) for r in reports)
+        for reason in reports[0]["hours_dropped"]
+    }
+    timed = [r for r in reports if r["frames_per_second"]]
+    frames = sum(r["frames_per_second"] * r["wall_seconds"] for r in timed)
+    seconds = sum(r["wall_seconds"] for r in timed)
+    merged["frames_per_second"] = round(frames / seconds, 1) if seconds else None
+    return merged
 
 
 def _recording_counts(root: Path) -> dict:

@@ -20,9 +20,10 @@ logger = logging.getLogger("nitrogen_hf")
 class IDMModelOptions:
     """The IDM architecture fields a user picks (the rest are NitroGenIDMConfig defaults).
 
-    The defaults are the `cpu` preset: small and fast, because on 2 CPU cores the number of
-    steps decides more than the width (a 4x wider model learned less in the same minutes).
-    84x64 keeps the 210x160 Atari aspect; use a landscape size for 16:9 video.
+    The trunk defaults are the `cpu` preset's: small and fast, because on 2 CPU cores the number
+    of steps decides more than the width (a 4x wider model learned less in the same minutes).
+    84x64 keeps the 210x160 Atari aspect; use a landscape size for 16:9 video. The default
+    window is 8 frames; the `cpu` preset uses 2 (see `idm_preset`).
     """
 
     num_frames: int = 8
@@ -47,7 +48,10 @@ class IDMTrainingConfig:
     calibration_split: str | None = "validation"  # None: skip calibration
     calibration_chunks: int | None = 200  # bound the calibration pass
     target_precision: float = 0.9  # confidence threshold chosen to keep labels this precise
-    window_stride: int = 1
+    # None: T-1, windows tile the transitions and each is trained on once per epoch. With
+    # stride 1 a T=8 window repeats 6 of its neighbour's 7 transitions: 7x the compute per new
+    # transition, and a batch drawn from fewer moments of play.
+    window_stride: int | None = None
     backend: str = "auto"
     model: IDMModelOptions = field(default_factory=IDMModelOptions)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -84,7 +88,9 @@ def idm_preset(name: str, data: str, output_dir: Path, **overrides) -> IDMTraini
             ),
         ),
         "cpu": (
-            IDMModelOptions(),
+            # T=2: within 12 CPU minutes the 8-frame window stalled at the no-op plateau on the
+            # small-sprite games while T=2 got past it (scripts/results/bench_idm.json).
+            IDMModelOptions(num_frames=2),
             TrainConfig(
                 output_dir=output_dir,
                 max_steps=6000,
@@ -168,7 +174,7 @@ def train_idm(config: IDMTrainingConfig) -> dict:
     windows = WindowConfig.idm(
         config.model.num_frames,
         frame_size=tuple(config.model.frame_size),
-        stride=config.window_stride,
+        stride=config.window_stride or config.model.num_frames - 1,
         seed=config.train.seed,
         backend=config.backend,
     )

@@ -132,6 +132,10 @@ def test_compute_loss_ignores_unobserved_dims(policy):
     policy.zero_grad(set_to_none=True)
 
 
+def test_a_chunk_without_a_game_name_is_unconditional(policy):
+    assert policy.game_ids(["", "celeste"], 2).tolist() == [0, policy.game_ids("celeste", 1).item()]
+
+
 def test_input_errors_name_the_fix(policy):
     with pytest.raises(ValueError, match="unknown game 'tetris'"):
         policy.predict_action(random_frames(3, 32, 32), game="tetris")

@@ -147,6 +147,8 @@ class NitroGenPolicy(PreTrainedModel):
     def _game_row(self, game: Integral | str) -> int:
         names = self.config.game_names or []
         if isinstance(game, str):
+            if not game:  # a chunk whose game nobody named: the unconditional row
+                return 0
             if game not in names:
                 raise ValueError(
                     f"unknown game {game!r}; known: {names[:10]}...; pass None for unconditional"
