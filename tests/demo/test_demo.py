@@ -4,7 +4,6 @@ import pytest
 
 from nitrogen_hf.cli import main
 from nitrogen_hf.data.hub_dataset import load_chunk_dataset
-from nitrogen_hf.demo.experiment import merge_label_reports
 from nitrogen_hf.demo.runner import STATE_FILE, StageFailed, StageRunner
 
 
@@ -64,24 +63,3 @@ def test_a_failing_stage_stops_with_a_clear_message_and_keeps_finished_ones(tmp_
     assert again.run("first", lambda: {"value": 2}) == {"value": 1}  # kept, not redone
     assert json.loads((tmp_path / STATE_FILE).read_text())["second"]["status"] == "failed"
     assert again.run("second", lambda: {"fixed": True}) == {"fixed": True}
-
-
-def test_label_reports_of_several_runs_merge_into_one():
-    def report(hours_in, kept, dropped, fps, seconds):
-        return {
-            "hours_in": hours_in,
-            "hours_kept": kept,
-            "kept_fraction": kept / hours_in,
-            "hours_dropped": {"static": dropped, "idle": 0.0},
-            "frames_per_second": fps,
-            "wall_seconds": seconds,
-            "min_confidence_source": "calibrated",
-        }
-
-    merged = merge_label_reports(
-        [report(1.0, 0.5, 0.5, 100.0, 10.0), report(3.0, 2.5, 0.5, None, 1.0)]
-    )
-    assert merged["hours_in"] == 4.0 and merged["kept_fraction"] == 0.75
-    assert merged["hours_dropped"] == {"static": 1.0, "idle": 0.0}
-    assert merged["frames_per_second"] == 100.0  # a run that labeled nothing has no rate
-    assert merged["min_confidence_source"] == "calibrated"

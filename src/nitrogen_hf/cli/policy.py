@@ -39,7 +39,6 @@ def _add_train_policy(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_train_policy(args: argparse.Namespace) -> int:
-
     from nitrogen_hf.training.train_policy import policy_preset, train_policy
 
     config = policy_preset(

@@ -225,6 +225,7 @@ class Demo:
         from nitrogen_hf.envs.atari import game_name
         from nitrogen_hf.labeling.config import LabelConfig
         from nitrogen_hf.labeling.pipeline import label_videos
+        from nitrogen_hf.labeling.report import merge_label_reports
 
         reports = []
         for env_game in self.scale.policy_games:
@@ -337,25 +338,6 @@ def _lam_section(demo: Demo) -> dict:
     )  # added with the latent action model
 
     return run_lam_section(demo.out, demo.path("ds", "idm"), demo.path("ds", "unseen"))
-
-
-def merge_label_reports(reports: list[dict]) -> dict:
-    """One label report from the reports of several `label_videos` runs into one folder."""
-    merged = dict(reports[0])
-    for key in ("hours_in", "hours_kept", "wall_seconds"):
-        merged[key] = sum(r[key] for r in reports)
-    merged["kept_fraction"] = (
-        merged["hours_kept"] / merged["hours_in"] if merged["hours_in"] else None
-    )
-    merged["hours_dropped"] = {
-        reason: sum(r["hours_dropped"].get(reason, 0.0) for r in reports)
-        for reason in reports[0]["hours_dropped"]
-    }
-    timed = [r for r in reports if r["frames_per_second"]]
-    frames = sum(r["frames_per_second"] * r["wall_seconds"] for r in timed)
-    seconds = sum(r["wall_seconds"] for r in timed)
-    merged["frames_per_second"] = round(frames / seconds, 1) if seconds else None
-    return merged
 
 
 def _recording_counts(root: Path) -> dict:

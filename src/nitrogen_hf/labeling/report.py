@@ -79,3 +79,22 @@ def build_report(
         "wall_seconds": round(wall_seconds, 3),
         "frames_per_second": round(frames_now / wall_seconds, 1) if frames_now else None,
     }
+
+
+def merge_label_reports(reports: list[dict]) -> dict:
+    """One label report from the reports of several `label_videos` runs into one folder."""
+    merged = dict(reports[0])
+    for key in ("hours_in", "hours_kept", "wall_seconds"):
+        merged[key] = sum(r[key] for r in reports)
+    merged["kept_fraction"] = (
+        merged["hours_kept"] / merged["hours_in"] if merged["hours_in"] else None
+    )
+    merged["hours_dropped"] = {
+        reason: sum(r["hours_dropped"].get(reason, 0.0) for r in reports)
+        for reason in reports[0]["hours_dropped"]
+    }
+    timed = [r for r in reports if r["frames_per_second"]]
+    frames = sum(r["frames_per_second"] * r["wall_seconds"] for r in timed)
+    seconds = sum(r["wall_seconds"] for r in timed)
+    merged["frames_per_second"] = round(frames / seconds, 1) if seconds else None
+    return merged
