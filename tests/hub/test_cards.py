@@ -13,7 +13,11 @@ def card_yaml(card) -> dict:
     return yaml.safe_load(card.content.split("---")[1])
 
 
-def test_save_pretrained_writes_a_generated_card_without_reports(idm_folder):
+def test_save_pretrained_writes_no_card_the_folder_finisher_does(idm_folder):
+    """Models write no cards (the trainers and `push` do, once); the card of a bare folder
+    says what is missing."""
+    assert not (idm_folder / "README.md").exists()
+    write_model_card(idm_folder)
     card = ModelCard.load(idm_folder / "README.md")
     assert MARKER in card.text
     assert "Not calibrated" in card.text and "Not evaluated yet" in card.text
@@ -46,7 +50,15 @@ def test_idm_card_has_the_real_numbers_of_its_reports(reported_idm_folder):
     assert result["dataset"]["split"] == "validation"
 
 
-def test_saving_again_refreshes_the_card_with_new_reports(reported_idm_folder):
+def test_writing_again_refreshes_the_card_with_new_reports(reported_idm_folder):
+    write_model_card(reported_idm_folder)
+    (reported_idm_folder / "eval" / "metrics.json").unlink()
+    write_model_card(reported_idm_folder)
+    assert "Not evaluated yet" in (reported_idm_folder / "README.md").read_text()
+
+
+def test_saving_the_model_again_keeps_the_card(reported_idm_folder):
+    write_model_card(reported_idm_folder)
     model = NitroGenIDM.from_pretrained(reported_idm_folder)
     model.save_pretrained(reported_idm_folder)
     assert "| idm | breakout | 0.739 | 0.654 |" in (reported_idm_folder / "README.md").read_text()
@@ -72,7 +84,8 @@ def test_an_uncalibratable_idm_says_so(reported_idm_folder, reports):
 
 
 def test_policy_card_has_its_training_mixture_and_closed_loop_results(policy_folder):
-    assert MARKER in (policy_folder / "README.md").read_text()  # written by save_pretrained
+    write_model_card(policy_folder)
+    assert MARKER in (policy_folder / "README.md").read_text()
     card = model_card(policy_folder, "someone/breakout-policy")
     text = card.text
     assert (
@@ -111,3 +124,30 @@ def test_helpers():
     assert fmt(None) == "n/a" and fmt(1234567) == "1,234,567" and fmt(0.12345) == "0.123"
     assert is_hub_id("user/name") and not is_hub_id("./local/x") and not is_hub_id("a/b/c")
     assert trained_dims_text([True] * 25).startswith("All 21 buttons")
+
+
+class HubStandIn:
+    """Records what `push_to_hub` would upload."""
+
+    def create_repo(self, repo_id, **kwargs):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(repo_id=repo_id)
+
+    def upload_folder(self, repo_id, folder_path, **kwargs):
+        from pathlib import Path
+
+        self.readme = (Path(folder_path) / "README.md").read_text()
+        self.files = sorted(p.name for p in Path(folder_path).iterdir())
+        return "commit"
+
+
+def test_push_to_hub_uploads_nitrogen_hf_card_and_remote_code(idm_folder):
+    import nitrogen_hf  # noqa: F401 - wires the card writer
+
+    api = HubStandIn()
+    model = NitroGenIDM.from_pretrained(idm_folder)
+    model.push_to_hub("someone/idm", tags=["atari"], api=api)
+    assert MARKER in api.readme and 'NitroGenIDM.from_pretrained("someone/idm")' in api.readme
+    assert "atari" in api.readme
+    assert {"modeling_idm.py", "config.json", "model.safetensors"} <= set(api.files)

@@ -55,14 +55,18 @@ def trained_idm(reported_idm_folder) -> Path:
 
 
 def test_dry_run_lists_the_files_and_sizes_without_checkpoints_or_logs(trained_idm):
-    (trained_idm / "README.md").unlink()
+    (trained_idm / "README.md").unlink(missing_ok=True)
     result = push(PushConfig(trained_idm, "someone/idm", dry_run=True))
     sizes = {f["path"]: f["bytes"] for f in result["files"]}
     assert sorted(sizes) == [
+        "actions.py",  # the remote code (trust_remote_code=True without nitrogen_hf)
         "calibration.json",
         "config.json",
+        "configuration_idm.py",
         "eval/metrics.json",
+        "hub_mixin.py",
         "model.safetensors",
+        "modeling_idm.py",
         "training_config.json",
         "training_summary.json",
     ]
@@ -70,6 +74,28 @@ def test_dry_run_lists_the_files_and_sizes_without_checkpoints_or_logs(trained_i
     assert result["total_bytes"] == sum(sizes.values())
     assert result["card"] == "README.md: regenerated on push"
     assert not (trained_idm / "README.md").exists()  # a dry run writes nothing
+
+
+def test_push_writes_the_remote_code_a_folder_lacks(trained_idm):
+    """A folder saved before remote code existed gets it (and `auto_map`) on push."""
+    for code in trained_idm.glob("*.py"):
+        code.unlink()
+    config = json.loads((trained_idm / "config.json").read_text())
+    config.pop("auto_map")
+    (trained_idm / "config.json").write_text(json.dumps(config))
+    dry = push(PushConfig(trained_idm, "someone/idm", dry_run=True))
+    assert dry["remote_code"] == [
+        "actions.py",
+        "configuration_idm.py",
+        "hub_mixin.py",
+        "modeling_idm.py",
+    ]
+    assert not list(trained_idm.glob("*.py"))  # a dry run writes nothing
+    api = RecordingHubApi()
+    push(PushConfig(trained_idm, "someone/idm"), api=api)
+    assert {"modeling_idm.py", "configuration_idm.py", "actions.py"} <= set(api.uploaded)
+    auto_map = json.loads((trained_idm / "config.json").read_text())["auto_map"]
+    assert auto_map["AutoModel"] == "modeling_idm.NitroGenIDM"
 
 
 def test_checkpoints_only_when_asked(trained_idm):

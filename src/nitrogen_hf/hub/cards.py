@@ -147,14 +147,15 @@ def load_config(folder: Path, kind: str) -> dict:
     return NitroGenPolicyConfig.from_pretrained(folder).to_dict()
 
 
+CARD_MODEL_TYPES = {"nitrogen_idm": "idm", "nitrogen_policy": "policy"}  # types with a template
+
+
 def model_kind(folder: Path) -> str:
     """'idm' or 'policy' from config.json's model_type (a LoRA adapter folder is a policy)."""
-    config = read_json(Path(folder) / "config.json")
-    if config is not None and config.get("model_type") == "nitrogen_idm":
-        return "idm"
-    if (config is not None and config.get("model_type") == "nitrogen_policy") or (
-        Path(folder) / "adapter_config.json"
-    ).is_file():
+    config = read_json(Path(folder) / "config.json") or {}
+    if config.get("model_type") in CARD_MODEL_TYPES:
+        return CARD_MODEL_TYPES[config["model_type"]]
+    if (Path(folder) / "adapter_config.json").is_file():
         return "policy"
     raise ValueError(
         f"{folder}: not a nitrogen_hf model folder (config.json with model_type nitrogen_idm or "
@@ -176,6 +177,10 @@ def write_model_card(folder: str | Path, model_id: str | None = None) -> Path | 
     """Write README.md into a saved model folder; None when a hand-written README is kept or
     the templates are not available (a card is documentation: saving weights must not fail)."""
     folder = Path(folder)
+    model_type = (read_json(folder / "config.json") or {}).get("model_type")
+    if model_type is not None and model_type not in CARD_MODEL_TYPES:
+        logger.info("%s: no card template for model_type %s", folder, model_type)
+        return None
     if not may_write_card(folder):
         logger.info("%s: README.md was written by hand (no generated marker); kept", folder)
         return None

@@ -122,6 +122,37 @@ def upload_plan(config: PushConfig) -> list[UploadFile]:
     return files
 
 
+def remote_code_files(folder: Path) -> dict[str, str]:
+    """{file: source} that `trust_remote_code` needs in a model folder ({} for an adapter)."""
+    from nitrogen_hf.hub.cards import read_json
+    from nitrogen_hf.models.auto import auto_classes
+    from nitrogen_hf.models.hub_mixin import remote_code_sources
+
+    config = read_json(Path(folder) / "config.json")
+    return remote_code_sources(*auto_classes(config["model_type"])) if config else {}
+
+
+def refresh_remote_code(folder: Path) -> list[str]:
+    """Write the remote code and `auto_map` of a model folder (saved by an older version, or
+    edited since), so Hub users without nitrogen_hf can load it; returns the files written."""
+    from nitrogen_hf.data.files import atomic_path, write_json_atomic
+    from nitrogen_hf.hub.cards import read_json
+    from nitrogen_hf.models.auto import auto_classes
+    from nitrogen_hf.models.hub_mixin import auto_map_of
+
+    sources = remote_code_files(folder)
+    if not sources:
+        return []
+    config = read_json(folder / "config.json")
+    auto_map = auto_map_of(*auto_classes(config["model_type"]))
+    if config.get("auto_map") != auto_map:
+        write_json_atomic(folder / "config.json", {**config, "auto_map": auto_map})
+    for name, source in sources.items():
+        with atomic_path(folder / name) as tmp:
+            tmp.write_text(source)
+    return sorted(sources)
+
+
 def refresh_card(config: PushConfig) -> Path | None:
     """Regenerate the model or dataset card for this repo id (Spaces keep their README)."""
     if config.repo_type == "model":
@@ -157,6 +188,9 @@ def push(config: PushConfig, api=None) -> dict:
     `api` is an `HfApi` (default: a new one with `config.token`); tests pass a stand-in.
     """
     check_folder(config)
+    code = []
+    if config.repo_type == "model" and not config.dry_run:
+        code = refresh_remote_code(config.folder)
     card = None if config.dry_run or not config.card else refresh_card(config)
     files = upload_plan(config)
     result = {
@@ -168,6 +202,9 @@ def push(config: PushConfig, api=None) -> dict:
         "total_bytes": sum(f.size for f in files),
         "excluded_patterns": config.ignore_patterns,
         "card": str(card) if card else None,
+        "remote_code": code or sorted(remote_code_files(config.folder))
+        if config.repo_type == "model"
+        else [],
     }
     if config.dry_run:
         if config.card and config.repo_type != "space":

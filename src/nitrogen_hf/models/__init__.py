@@ -1,1 +1,2 @@
-"""Model families; import a subpackage (e.g. `nitrogen_hf.models.policy`) to register its Auto classes."""
+"""Model families (idm/, policy/, lam/); `import nitrogen_hf` registers them all with the
+transformers Auto classes (see auto.py)."""

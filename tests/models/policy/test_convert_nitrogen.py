@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from transformers import AutoModel, SiglipImageProcessorPil, SiglipVisionConfig, SiglipVisionModel
 
 from nitrogen_hf.models.policy import NitroGenPolicy, convert_nitrogen_checkpoint
-from nitrogen_hf.models.policy.convert_nitrogen import read_game_names
+from nitrogen_hf.models.policy.convert_nitrogen import load_nitrogen_checkpoint, read_game_names
 
 V, D, E = 32, 48, 2  # vision width, action/DiT width, embodiments
 VL_HEADS, DIT_HEADS, HEAD_DIM = 2, 3, 16
@@ -261,9 +261,7 @@ def to_new(x):
 @pytest.mark.parametrize(("frames", "old_layout"), [(1, False), (2, True)])
 def test_converted_model_matches_documented_forward(tower_dir, frames, old_layout):
     checkpoint = make_checkpoint(tower_dir, frames, old_layout)
-    model = NitroGenPolicy.from_nitrogen_checkpoint(
-        checkpoint, game_names=["zelda", "celeste", "doom"]
-    )
+    model = load_nitrogen_checkpoint(checkpoint, game_names=["zelda", "celeste", "doom"])
     config = model.config
     assert (config.hidden_size, config.vision_hidden_size, config.action_horizon) == (D, V, HORIZON)
     assert (config.num_embodiments, config.max_action_positions, config.frame_per_sample) == (
@@ -312,7 +310,7 @@ def test_converted_model_matches_documented_forward(tower_dir, frames, old_layou
 
 def test_predict_action_matches_documented_sampling(tower_dir):
     checkpoint = make_checkpoint(tower_dir)
-    model = NitroGenPolicy.from_nitrogen_checkpoint(checkpoint)
+    model = load_nitrogen_checkpoint(checkpoint)
     raw = np.random.default_rng(1).integers(0, 256, (2, 1, 3, IMAGE, IMAGE), dtype=np.uint8)
     steps = 3
     chunk = model.predict_action(
@@ -341,7 +339,7 @@ def test_convert_writes_loadable_folder(tower_dir, tmp_path):
     out = convert_nitrogen_checkpoint(path, tmp_path / "hf", game_names=["a", "b", "c"])
     assert {"config.json", "model.safetensors"} <= {p.name for p in out.iterdir()}
     loaded = AutoModel.from_pretrained(out)
-    direct = NitroGenPolicy.from_nitrogen_checkpoint(path)
+    direct = load_nitrogen_checkpoint(path)
     assert isinstance(loaded, NitroGenPolicy) and loaded.config.game_names == ["a", "b", "c"]
     for (key, a), (key_b, b) in zip(
         direct.state_dict().items(), loaded.state_dict().items(), strict=True
@@ -356,7 +354,7 @@ def test_legacy_tower_keys_are_normalised(tower_dir):
     state["vision_encoder.vision_model.post_layernorm.weight"] = state.pop(
         "vision_encoder.post_layernorm.weight"
     )
-    model = NitroGenPolicy.from_nitrogen_checkpoint(checkpoint)
+    model = load_nitrogen_checkpoint(checkpoint)
     assert torch.equal(
         model.vision_encoder.post_layernorm.weight,
         state["vision_encoder.vision_model.post_layernorm.weight"],
@@ -381,22 +379,22 @@ def test_state_dict_is_loaded_strictly(tower_dir, edit, message):
     checkpoint = make_checkpoint(tower_dir)
     edit(checkpoint["model"])
     with pytest.raises(ValueError, match=message):
-        NitroGenPolicy.from_nitrogen_checkpoint(checkpoint)
+        load_nitrogen_checkpoint(checkpoint)
 
 
 def test_sizes_are_read_not_assumed(tower_dir, tmp_path):
     checkpoint = make_checkpoint(tower_dir)
     del checkpoint["ckpt_config"]["model_cfg"]["diffusion_model_cfg"]["num_layers"]
     with pytest.raises(ValueError, match=r"diffusion_model_cfg: 'num_layers' missing"):
-        NitroGenPolicy.from_nitrogen_checkpoint(checkpoint)
+        load_nitrogen_checkpoint(checkpoint)
     checkpoint = make_checkpoint(tower_dir)
     checkpoint["ckpt_config"]["model_cfg"]["vision_hidden_size"] = 64
     with pytest.raises(ValueError, match="vision_hidden_size 64"):
-        NitroGenPolicy.from_nitrogen_checkpoint(checkpoint)
+        load_nitrogen_checkpoint(checkpoint)
     path = tmp_path / "bad.pt"
     torch.save({"model": {}}, path)
     with pytest.raises(ValueError, match=rf"{path}: no 'ckpt_config' entry"):
-        NitroGenPolicy.from_nitrogen_checkpoint(path)
+        load_nitrogen_checkpoint(path)
 
 
 def test_game_names_from_lists_mappings_and_files(tmp_path, tower_dir):
@@ -409,12 +407,12 @@ def test_game_names_from_lists_mappings_and_files(tmp_path, tower_dir):
     with pytest.raises(ValueError, match="rows must be 1..2"):
         read_game_names({"a": 1, "b": 3})
     with pytest.raises(ValueError, match="2 game names for 3 game embedding rows"):
-        NitroGenPolicy.from_nitrogen_checkpoint(make_checkpoint(tower_dir), game_names=["a", "b"])
+        load_nitrogen_checkpoint(make_checkpoint(tower_dir), game_names=["a", "b"])
 
 
 def test_golden_velocity(tower_dir):
     """Fixed synthetic weights and inputs give recorded numbers; a refactor must not change them."""
-    model = NitroGenPolicy.from_nitrogen_checkpoint(make_checkpoint(tower_dir))
+    model = load_nitrogen_checkpoint(make_checkpoint(tower_dir))
     generator = torch.Generator().manual_seed(0)
     pixel_values = torch.rand(1, 1, 3, IMAGE, IMAGE, generator=generator) * 2 - 1
     noisy = torch.randn(1, HORIZON, 25, generator=generator)

@@ -17,6 +17,7 @@ from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
 from nitrogen_hf.actions import ACTION_DIM, NUM_BUTTONS, NUM_STICK_AXES
+from nitrogen_hf.models.hub_mixin import NitroGenHubMixin
 from nitrogen_hf.models.idm.configuration_idm import NitroGenIDMConfig
 
 
@@ -114,7 +115,7 @@ def _backbone_width(config) -> int:
     raise ValueError(f"cannot tell the output width of backbone {config.model_type!r}")
 
 
-class NitroGenIDMPreTrainedModel(PreTrainedModel):
+class NitroGenIDMPreTrainedModel(NitroGenHubMixin, PreTrainedModel):
     config_class = NitroGenIDMConfig
     base_model_prefix = "idm"
     main_input_name = "frames"
@@ -177,14 +178,6 @@ class NitroGenIDM(NitroGenIDMPreTrainedModel):
         model = cls(config)
         model.trunk.backbone.load_state_dict(backbone.state_dict())
         return model
-
-    def save_pretrained(self, save_directory, *args, **kwargs) -> None:
-        """`PreTrainedModel.save_pretrained`, then the folder's model card (README.md)."""
-        super().save_pretrained(save_directory, *args, **kwargs)
-        if kwargs.get("is_main_process", True):
-            from nitrogen_hf.hub.cards import write_model_card
-
-            write_model_card(save_directory)
 
     # --- forward ---------------------------------------------------------------------
     def forward(

@@ -16,6 +16,8 @@ import torch.nn.functional as F
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
+from nitrogen_hf.models.hub_mixin import NitroGenHubMixin
+
 from nitrogen_hf.models.lam.configuration_lam import LatentActionConfig
 from nitrogen_hf.models.lam.frame_predictor import (
     FramePredictor,
@@ -48,7 +50,7 @@ class LatentActions:
     embeddings: torch.Tensor
 
 
-class LatentActionPreTrainedModel(PreTrainedModel):
+class LatentActionPreTrainedModel(NitroGenHubMixin, PreTrainedModel):
     config_class = LatentActionConfig
     base_model_prefix = "lam"
     main_input_name = "frames"

@@ -15,6 +15,8 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
+from nitrogen_hf.models.hub_mixin import NitroGenHubMixin
+
 from nitrogen_hf.models.lam.configuration_world_model import WorldModelConfig
 from nitrogen_hf.models.lam.frame_predictor import (
     FramePredictor,
@@ -54,7 +56,7 @@ class ActionEmbedding(nn.Module):
         return self.embed(actions.float())
 
 
-class WorldModelPreTrainedModel(PreTrainedModel):
+class WorldModelPreTrainedModel(NitroGenHubMixin, PreTrainedModel):
     config_class = WorldModelConfig
     base_model_prefix = "world_model"
     main_input_name = "frames"

@@ -17,7 +17,8 @@ from torch import nn
 from transformers import AutoModel, PreTrainedModel
 from transformers import initialization as init
 
-from ...schedulers import FlowMatchingScheduler
+from ...schedulers.scheduling_flow_matching import FlowMatchingScheduler
+from ..hub_mixin import NitroGenHubMixin
 from .action_codec import ActionDecoder, ActionEncoder, CategorySpecificLinear
 from .configuration_policy import NitroGenPolicyConfig
 from .dit import DiT, SelfAttentionStack, SinusoidalPositions, sinusoid_table
@@ -26,7 +27,7 @@ from .processing_policy import ActionChunk, frames_to_batch, preprocess_frames
 GameSpec = int | str | Sequence[int | str] | torch.Tensor | None
 
 
-class NitroGenPolicy(PreTrainedModel):
+class NitroGenPolicy(NitroGenHubMixin, PreTrainedModel):
     """Flow-matching policy over a HF vision backbone (SigLIP 2 by default).
 
     `forward` is one velocity evaluation (the documented NitroGen forward); `compute_loss` is
@@ -96,25 +97,6 @@ class NitroGenPolicy(PreTrainedModel):
         model = cls(config)
         model.vision_encoder.load_state_dict(tower.state_dict())
         return model
-
-    @classmethod
-    def from_nitrogen_checkpoint(
-        cls, path_or_dict, game_names=None, vision_config=None
-    ) -> NitroGenPolicy:
-        """Build from NVIDIA's `ng.pt` (path or loaded dict), loading every weight strictly."""
-        from .convert_nitrogen import load_nitrogen_checkpoint
-
-        return load_nitrogen_checkpoint(
-            path_or_dict, game_names=game_names, vision_config=vision_config
-        )
-
-    def save_pretrained(self, save_directory, *args, **kwargs) -> None:
-        """`PreTrainedModel.save_pretrained`, then the folder's model card (README.md)."""
-        super().save_pretrained(save_directory, *args, **kwargs)
-        if kwargs.get("is_main_process", True):
-            from nitrogen_hf.hub.cards import write_model_card
-
-            write_model_card(save_directory)
 
     # --- inputs ---------------------------------------------------------------------------
     def preprocess(self, frames) -> torch.Tensor:
