@@ -17,7 +17,6 @@ from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
 from nitrogen_hf.models.hub_mixin import NitroGenHubMixin
-
 from nitrogen_hf.models.lam.configuration_lam import LatentActionConfig
 from nitrogen_hf.models.lam.frame_predictor import (
     FramePredictor,
