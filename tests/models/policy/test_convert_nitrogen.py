@@ -385,7 +385,15 @@ def test_state_dict_is_loaded_strictly(tower_dir, edit, message):
 def test_sizes_are_read_not_assumed(tower_dir, tmp_path):
     checkpoint = make_checkpoint(tower_dir)
     del checkpoint["ckpt_config"]["model_cfg"]["diffusion_model_cfg"]["num_layers"]
-    with pytest.raises(ValueError, match=r"diffusion_model_cfg: 'num_layers' missing"):
+    with pytest.raises(
+        ValueError,
+        match=r"diffusion_model_cfg.num_layers gives dit_num_layers = 12 but the weights have 3 "
+        r"\(model.transformer_blocks.N\)",
+    ):
+        load_nitrogen_checkpoint(checkpoint)  # NVIDIA's default (12) contradicts the weights
+    checkpoint = make_checkpoint(tower_dir)
+    del checkpoint["ckpt_config"]["model_cfg"]["action_horizon"]  # NVIDIA has no default either
+    with pytest.raises(ValueError, match=r"model_cfg: 'action_horizon' missing"):
         load_nitrogen_checkpoint(checkpoint)
     checkpoint = make_checkpoint(tower_dir)
     checkpoint["ckpt_config"]["model_cfg"]["vision_hidden_size"] = 64
@@ -395,6 +403,67 @@ def test_sizes_are_read_not_assumed(tower_dir, tmp_path):
     torch.save({"model": {}}, path)
     with pytest.raises(ValueError, match=rf"{path}: no 'ckpt_config' entry"):
         load_nitrogen_checkpoint(path)
+
+
+def one_embodiment(checkpoint: dict) -> dict:
+    """The checkpoint cut to a single embodiment, as NitroGen's release has."""
+    for key, value in checkpoint["model"].items():
+        if key.startswith(("action_encoder.", "action_decoder.")):
+            checkpoint["model"][key] = value[:1].clone()
+    checkpoint["ckpt_config"]["model_cfg"]["max_num_embodiments"] = 1
+    return checkpoint
+
+
+def test_omitted_fields_take_nvidias_defaults(tower_dir):
+    """What NVIDIA's pydantic config defaults may be missing from ckpt_config; the model is the
+    one the complete config builds (the dropout default, 0.1, only matters in training)."""
+    import copy
+
+    complete = one_embodiment(make_checkpoint(tower_dir))
+    for section, key, value in (
+        ("tokenizer_cfg", "old_layout", False),
+        ("modality_cfg", "action_shift", 1),
+        ("modality_cfg", "frame_spacing", HORIZON),
+    ):
+        complete["ckpt_config"][section][key] = value
+    partial = copy.deepcopy(complete)
+    model_cfg = partial["ckpt_config"]["model_cfg"]
+    for key in (
+        "max_num_embodiments",
+        "noise_s",
+        "noise_beta_alpha",
+        "noise_beta_beta",
+        "num_timestep_buckets",
+    ):
+        del model_cfg[key]
+    for block in ("diffusion_model_cfg", "vl_self_attention_cfg"):
+        for key in ("activation_fn", "positional_embeddings", "dropout"):
+            del model_cfg[block][key]
+    del model_cfg["diffusion_model_cfg"]["norm_type"]
+    del partial["ckpt_config"]["tokenizer_cfg"]["old_layout"]
+    del partial["ckpt_config"]["modality_cfg"]["action_shift"]
+    del partial["ckpt_config"]["modality_cfg"]["frame_spacing"]  # = action_per_chunk
+    reference, defaulted = load_nitrogen_checkpoint(complete), load_nitrogen_checkpoint(partial)
+    config = defaulted.config
+    assert (config.num_embodiments, config.noise_s, config.num_timestep_buckets) == (1, 0.999, 1000)
+    assert (config.noise_beta_alpha, config.noise_beta_beta) == (1.5, 1.0)
+    assert (config.dit_dropout, config.vl_dropout) == (0.1, 0.1)
+    assert (config.dit_positional_embeddings, config.action_shift) == ("sinusoidal", 1)
+    assert config.frame_spacing == HORIZON
+    generator = torch.Generator().manual_seed(0)
+    pixel_values = torch.rand(1, 1, 3, IMAGE, IMAGE, generator=generator) * 2 - 1
+    noisy = torch.randn(1, HORIZON, 25, generator=generator)
+    with torch.no_grad():
+        expected = reference(pixel_values, noisy, torch.tensor([500]), torch.tensor([1]))
+        got = defaulted(pixel_values, noisy, torch.tensor([500]), torch.tensor([1]))
+    assert torch.equal(got, expected)
+
+
+def test_a_default_the_weights_contradict_names_the_key(tower_dir):
+    checkpoint = make_checkpoint(tower_dir)  # two embodiments
+    del checkpoint["ckpt_config"]["model_cfg"]["max_num_embodiments"]
+    with pytest.raises(ValueError, match=r"max_num_embodiments gives num_embodiments = 1 but "):
+        load_nitrogen_checkpoint(checkpoint)
 
 
 def test_game_names_from_lists_mappings_and_files(tmp_path, tower_dir):

@@ -15,6 +15,21 @@ How the weights map:
   layout [buttons, j_left, j_right], so the converted model speaks only the new layout. This is
   exact: both are linear in the permuted dims and the sampling noise is i.i.d. per dim.
 Every size comes from `ckpt_config`; the state dict must then match our model key for key.
+
+Fields a `ckpt_config` may omit take the default of NVIDIA's pydantic config classes (their
+loader, `CkptConfig.model_validate`, fills them in), listed in `NVIDIA_DEFAULTS`:
+
+| section | field: NVIDIA's default |
+|---|---|
+| model_cfg | add_pos_embed: false, hidden_size: 1024, max_seq_len: 1024, noise_beta_alpha: 1.5, noise_beta_beta: 1.0, noise_s: 0.999, num_timestep_buckets: 1000, max_num_embodiments: 1, vision_encoder_name: google/siglip-large-patch16-256, vision_hidden_size: 768; action_dim: none (read from action_encoder.W1.W) |
+| diffusion_model_cfg and vl_self_attention_cfg | num_attention_heads: 8, attention_head_dim: 64, output_dim: 26, num_layers: 12, dropout: 0.1, attention_bias: true, activation_fn: gelu-approximate, max_num_positional_embeddings: 512, positional_embeddings: sinusoidal, interleave_self_attention: false |
+| diffusion_model_cfg only | norm_type: ada_norm, norm_eps: 1e-5; cross_attention_dim: none (read from the first block's attn1.to_k) |
+| tokenizer_cfg | num_visual_tokens_per_frame: 256, max_sequence_length: 300, action_horizon: 16, game_mapping_cfg: none, old_layout: false |
+| modality_cfg | frame_per_sample: 1, action_per_chunk: 8, frame_spacing: action_per_chunk, action_shift: 1 |
+
+`model_cfg.action_horizon` and `num_inference_timesteps` have no usable default there either
+(None) and must be in the file. A default that disagrees with the weights (a layer count, a
+width) fails naming the field and the key that shows it.
 """
 
 from __future__ import annotations
@@ -42,8 +57,56 @@ ACTION_DIM_AXES = {
     "action_decoder.layer2.W": 2,
     "action_decoder.layer2.b": 1,
 }
-# Upstream DiT/VL class default when a ckpt_config omits norm_eps.
-DEFAULT_NORM_EPS = 1e-5
+# Defaults of NVIDIA's config classes (see the module docstring); None = no usable default.
+_BLOCK_DEFAULTS = {
+    "num_attention_heads": 8,
+    "attention_head_dim": 64,
+    "output_dim": 26,
+    "num_layers": 12,
+    "dropout": 0.1,
+    "attention_bias": True,
+    "activation_fn": "gelu-approximate",
+    "max_num_positional_embeddings": 512,
+    "positional_embeddings": "sinusoidal",
+    "interleave_self_attention": False,
+    "norm_eps": 1e-5,  # NVIDIA's DiT field; the VL stack's LayerNorm uses torch's 1e-5 too
+}
+NVIDIA_DEFAULTS = {
+    "model_cfg": {
+        "add_pos_embed": False,
+        "hidden_size": 1024,
+        "max_seq_len": 1024,
+        "action_dim": None,
+        "action_horizon": None,
+        "noise_beta_alpha": 1.5,
+        "noise_beta_beta": 1.0,
+        "noise_s": 0.999,
+        "num_timestep_buckets": 1000,
+        "num_inference_timesteps": None,
+        "max_num_embodiments": 1,
+        "vision_encoder_name": "google/siglip-large-patch16-256",
+        "vision_hidden_size": 768,
+    },
+    "diffusion_model_cfg": {
+        **_BLOCK_DEFAULTS,
+        "norm_type": "ada_norm",
+        "cross_attention_dim": None,
+    },
+    "vl_self_attention_cfg": dict(_BLOCK_DEFAULTS),
+    "tokenizer_cfg": {
+        "num_visual_tokens_per_frame": 256,
+        "max_sequence_length": 300,
+        "action_horizon": 16,
+        "game_mapping_cfg": None,
+        "old_layout": False,
+    },
+    "modality_cfg": {
+        "frame_per_sample": 1,
+        "action_per_chunk": 8,
+        "frame_spacing": None,  # = action_per_chunk
+        "action_shift": 1,
+    },
+}
 
 
 def read_checkpoint(path_or_dict, weights_only: bool = True) -> tuple[dict, str]:
@@ -85,12 +148,29 @@ def read_game_names(source: Sequence[str] | Mapping[str, int] | str | PathLike) 
     return sorted({str(name).strip() for name in source if str(name).strip()})
 
 
-def _get(section: Mapping, key: str, where: str):
-    if key not in section:
-        raise ValueError(
-            f"{where}: '{key}' missing; it must be read from the checkpoint, not assumed"
-        )
-    return section[key]
+class Section:
+    """One `ckpt_config` section: its fields, else NVIDIA's defaults, else a clear error."""
+
+    def __init__(self, values: Mapping, name: str, where: str):
+        if not isinstance(values, Mapping):
+            raise ValueError(f"{where}: expected a mapping, got {type(values).__name__}")
+        self.values, self.defaults, self.where = values, NVIDIA_DEFAULTS.get(name, {}), where
+
+    def __getitem__(self, key: str):
+        if key in self.values:
+            return self.values[key]
+        if self.defaults.get(key) is None:
+            raise ValueError(
+                f"{self.where}: '{key}' missing; it must be read from the checkpoint, not assumed"
+            )
+        return self.defaults[key]
+
+    def get(self, key: str, fallback=None):
+        """The field or NVIDIA's default, `fallback` when neither exists."""
+        return self.values.get(key, self.defaults.get(key, fallback))
+
+    def section(self, key: str) -> Section:
+        return Section(self[key], key, f"{self.where}.{key}")
 
 
 def _check(condition: bool, message: str) -> None:
@@ -98,9 +178,9 @@ def _check(condition: bool, message: str) -> None:
         raise ValueError(message)
 
 
-def _vision_config(model_cfg: Mapping, state_dict: Mapping, vision_config, where: str):
+def _vision_config(model_cfg: Section, state_dict: Mapping, vision_config):
     """The tower config: given explicitly, else from `vision_encoder_name`; head per the weights."""
-    name = _get(model_cfg, "vision_encoder_name", where)
+    name, where = model_cfg["vision_encoder_name"], model_cfg.where
     if isinstance(vision_config, str | PathLike):
         vision_config = vision_config_for(str(vision_config))
     elif isinstance(vision_config, Mapping):
@@ -118,7 +198,7 @@ def _vision_config(model_cfg: Mapping, state_dict: Mapping, vision_config, where
         vision_config.vision_use_head = any(
             k.startswith("vision_encoder.head.") for k in state_dict
         )
-    width = _get(model_cfg, "vision_hidden_size", where)
+    width = model_cfg["vision_hidden_size"]
     _check(
         vision_config.hidden_size == width,
         f"{where}: vision_hidden_size {width} != hidden_size {vision_config.hidden_size} of {name!r}",
@@ -126,17 +206,59 @@ def _vision_config(model_cfg: Mapping, state_dict: Mapping, vision_config, where
     return name, vision_config
 
 
-def _check_block_cfg(cfg: Mapping, where: str) -> None:
+def _check_block_cfg(cfg: Section) -> None:
     """Reject settings our blocks do not implement instead of silently computing something else."""
     _check(
-        cfg.get("activation_fn", "gelu-approximate") == "gelu-approximate",
-        f"{where}: activation_fn must be 'gelu-approximate'",
+        cfg["activation_fn"] == "gelu-approximate",
+        f"{cfg.where}: activation_fn must be 'gelu-approximate'",
     )
-    _check(cfg.get("attention_bias", True) is True, f"{where}: attention_bias must be true")
+    _check(cfg["attention_bias"] is True, f"{cfg.where}: attention_bias must be true")
     _check(
         cfg.get("positional_embeddings") in (None, "sinusoidal"),
-        f"{where}: unsupported positional_embeddings",
+        f"{cfg.where}: unsupported positional_embeddings",
     )
+
+
+def _blocks_in(state_dict: Mapping, prefix: str) -> int:
+    """Number of transformer blocks `prefix.N.*` in the weights."""
+    indices = {k[len(prefix) :].split(".", 1)[0] for k in state_dict if k.startswith(prefix)}
+    return len({int(i) for i in indices if i.isdigit()})
+
+
+def _check_against_weights(state_dict: Mapping, fields: dict, where: dict) -> None:
+    """A size from the config (or NVIDIA's default) that the weights contradict, by name."""
+    checks = [
+        (
+            "dit_num_layers",
+            _blocks_in(state_dict, "model.transformer_blocks."),
+            "model.transformer_blocks.N",
+        ),
+        (
+            "vl_num_layers",
+            _blocks_in(state_dict, "vl_self_attention_model.transformer_blocks."),
+            "vl_self_attention_model.transformer_blocks.N",
+        ),
+    ]
+    encoder = state_dict.get("action_encoder.W1.W")
+    if encoder is not None:
+        checks += [
+            ("num_embodiments", encoder.shape[0], "action_encoder.W1.W (E, 25, D)"),
+            ("hidden_size", encoder.shape[2], "action_encoder.W1.W (E, 25, D)"),
+        ]
+    query = state_dict.get("model.transformer_blocks.0.attn1.to_q.weight")
+    if query is not None:
+        width = fields["dit_num_attention_heads"] * fields["dit_attention_head_dim"]
+        checks.append(("dit_width", query.shape[0], "model.transformer_blocks.0.attn1.to_q.weight"))
+        fields = {**fields, "dit_width": width}
+    positions = state_dict.get("position_embedding.weight")
+    if positions is not None and fields["add_action_position_embedding"]:
+        checks.append(("max_action_positions", positions.shape[0], "position_embedding.weight"))
+    for field, found, key in checks:
+        _check(
+            fields[field] == found,
+            f"{where[field]} gives {field} = {fields[field]} but the weights have {found} "
+            f"({key}); fix ckpt_config",
+        )
 
 
 def config_from_ckpt_config(
@@ -146,34 +268,33 @@ def config_from_ckpt_config(
     vision_config: PreTrainedConfig | Mapping | str | None = None,
     source: str = "ng.pt",
 ) -> NitroGenPolicyConfig:
-    """A `NitroGenPolicyConfig` whose every size is read from `ckpt_config`."""
-    model_cfg = _get(ckpt_config, "model_cfg", f"{source}: ckpt_config")
-    tokenizer = _get(ckpt_config, "tokenizer_cfg", f"{source}: ckpt_config")
-    modality = _get(ckpt_config, "modality_cfg", f"{source}: ckpt_config")
-    where = f"{source}: ckpt_config.model_cfg"
-    dit = _get(model_cfg, "diffusion_model_cfg", where)
-    vl = _get(model_cfg, "vl_self_attention_cfg", where)
-    dit_where, vl_where = f"{where}.diffusion_model_cfg", f"{where}.vl_self_attention_cfg"
-    _check_block_cfg(dit, dit_where)
-    _check_block_cfg(vl, vl_where)
-    _check(
-        _get(dit, "norm_type", dit_where) == "ada_norm",
-        f"{dit_where}: norm_type must be 'ada_norm'",
+    """A `NitroGenPolicyConfig` whose every size is read from `ckpt_config` (NVIDIA's defaults
+    for the fields it omits), checked against the weights."""
+    top = Section(ckpt_config, "ckpt_config", f"{source}: ckpt_config")
+    model_cfg, tokenizer, modality = (
+        top.section("model_cfg"),
+        top.section("tokenizer_cfg"),
+        top.section("modality_cfg"),
     )
+    dit, vl = model_cfg.section("diffusion_model_cfg"), model_cfg.section("vl_self_attention_cfg")
+    _check_block_cfg(dit)
+    _check_block_cfg(vl)
+    _check(dit["norm_type"] == "ada_norm", f"{dit.where}: norm_type must be 'ada_norm'")
 
-    name, tower = _vision_config(model_cfg, state_dict, vision_config, where)
-    hidden_size = _get(model_cfg, "hidden_size", where)
-    _check(
-        _get(dit, "output_dim", dit_where) == hidden_size,
-        f"{dit_where}: output_dim must equal hidden_size",
+    name, tower = _vision_config(model_cfg, state_dict, vision_config)
+    hidden_size = model_cfg["hidden_size"]
+    _check(dit["output_dim"] == hidden_size, f"{dit.where}: output_dim must equal hidden_size")
+    key_weight = state_dict.get("model.transformer_blocks.0.attn1.to_k.weight")
+    cross_dim = dit.get("cross_attention_dim") or (
+        None if key_weight is None else key_weight.shape[1]
     )
     _check(
-        _get(dit, "cross_attention_dim", dit_where) == tower.hidden_size,
-        f"{dit_where}: cross_attention_dim must equal the vision width {tower.hidden_size}",
+        cross_dim == tower.hidden_size,
+        f"{dit.where}: cross_attention_dim must equal the vision width {tower.hidden_size}",
     )
-    horizon = _get(model_cfg, "action_horizon", where)
+    horizon = model_cfg["action_horizon"]
     _check(
-        tokenizer.get("action_horizon", horizon) == horizon,
+        tokenizer.values.get("action_horizon", horizon) == horizon,
         f"{source}: tokenizer_cfg.action_horizon != model_cfg.action_horizon",
     )
     tokens = tokenizer.get("num_visual_tokens_per_frame")
@@ -182,48 +303,63 @@ def config_from_ckpt_config(
             tokens == (tower.image_size // tower.patch_size) ** 2,
             f"{source}: num_visual_tokens_per_frame {tokens} does not match the tower {name!r}",
         )
-
+    encoder = state_dict.get("action_encoder.W1.W")
+    action_dim = model_cfg.get("action_dim") or (None if encoder is None else encoder.shape[1])
+    if action_dim is None:
+        model_cfg["action_dim"]  # raises: neither in the file nor in the weights
     num_games, names = _games(tokenizer, state_dict, game_names, source)
+    fields = {
+        **_stack_fields("vl", vl),
+        **_stack_fields("dit", dit),
+        "hidden_size": hidden_size,
+        "num_embodiments": model_cfg["max_num_embodiments"],
+        "add_action_position_embedding": bool(model_cfg["add_pos_embed"]),
+        "max_action_positions": model_cfg["max_seq_len"],
+    }
+    where = {
+        "vl_num_layers": f"{vl.where}.num_layers",
+        "dit_num_layers": f"{dit.where}.num_layers",
+        "dit_width": f"{dit.where}.num_attention_heads x attention_head_dim",
+        "num_embodiments": f"{model_cfg.where}.max_num_embodiments",
+        "hidden_size": f"{model_cfg.where}.hidden_size",
+        "max_action_positions": f"{model_cfg.where}.max_seq_len",
+    }
+    _check_against_weights(state_dict, fields, where)
     return NitroGenPolicyConfig(
         vision_encoder_name=name,
         vision_config=tower,
-        hidden_size=hidden_size,
-        action_dim=_get(model_cfg, "action_dim", where),
+        action_dim=action_dim,
         action_horizon=horizon,
-        frame_per_sample=_get(modality, "frame_per_sample", f"{source}: modality_cfg"),
-        max_sequence_length=_get(tokenizer, "max_sequence_length", f"{source}: tokenizer_cfg"),
+        frame_per_sample=modality["frame_per_sample"],
+        max_sequence_length=tokenizer["max_sequence_length"],
         num_games=num_games,
         game_names=names,
-        **_stack_fields("vl", vl, vl_where),
-        **_stack_fields("dit", dit, dit_where),
-        dit_interleave_self_attention=bool(_get(dit, "interleave_self_attention", dit_where)),
-        add_action_position_embedding=bool(_get(model_cfg, "add_pos_embed", where)),
-        max_action_positions=_get(model_cfg, "max_seq_len", where),
-        num_embodiments=_get(model_cfg, "max_num_embodiments", where),
-        noise_beta_alpha=float(_get(model_cfg, "noise_beta_alpha", where)),
-        noise_beta_beta=float(_get(model_cfg, "noise_beta_beta", where)),
-        noise_s=float(_get(model_cfg, "noise_s", where)),
-        num_timestep_buckets=_get(model_cfg, "num_timestep_buckets", where),
-        num_inference_timesteps=_get(model_cfg, "num_inference_timesteps", where),
-        frame_spacing=modality.get("frame_spacing", 1),
-        action_shift=modality.get("action_shift", 0),
+        dit_interleave_self_attention=bool(dit["interleave_self_attention"]),
+        noise_beta_alpha=float(model_cfg["noise_beta_alpha"]),
+        noise_beta_beta=float(model_cfg["noise_beta_beta"]),
+        noise_s=float(model_cfg["noise_s"]),
+        num_timestep_buckets=model_cfg["num_timestep_buckets"],
+        num_inference_timesteps=model_cfg["num_inference_timesteps"],
+        frame_spacing=modality.get("frame_spacing") or modality["action_per_chunk"],
+        action_shift=modality["action_shift"],
+        **fields,
     )
 
 
-def _stack_fields(prefix: str, cfg: Mapping, where: str) -> dict:
+def _stack_fields(prefix: str, cfg: Section) -> dict:
     """`{prefix}_*` config fields of one transformer stack."""
     return {
-        f"{prefix}_num_layers": _get(cfg, "num_layers", where),
-        f"{prefix}_num_attention_heads": _get(cfg, "num_attention_heads", where),
-        f"{prefix}_attention_head_dim": _get(cfg, "attention_head_dim", where),
-        f"{prefix}_dropout": float(cfg.get("dropout", 0.0)),
-        f"{prefix}_norm_eps": float(cfg.get("norm_eps", DEFAULT_NORM_EPS)),
+        f"{prefix}_num_layers": cfg["num_layers"],
+        f"{prefix}_num_attention_heads": cfg["num_attention_heads"],
+        f"{prefix}_attention_head_dim": cfg["attention_head_dim"],
+        f"{prefix}_dropout": float(cfg["dropout"]),
+        f"{prefix}_norm_eps": float(cfg["norm_eps"]),
         f"{prefix}_positional_embeddings": cfg.get("positional_embeddings"),
         f"{prefix}_max_positions": cfg.get("max_num_positional_embeddings") or 0,
     }
 
 
-def _games(tokenizer: Mapping, state_dict: Mapping, game_names, source: str):
+def _games(tokenizer: Section, state_dict: Mapping, game_names, source: str):
     """(num_games, names or None); rows come from the weights, names from the caller."""
     weight = state_dict.get("game_embedding.weight")
     num_games = 0 if weight is None else weight.shape[0] - 1
@@ -295,8 +431,8 @@ def load_nitrogen_checkpoint(
     config = config_from_ckpt_config(
         checkpoint["ckpt_config"], state_dict, game_names, vision_config, source
     )
-    tokenizer = checkpoint["ckpt_config"]["tokenizer_cfg"]
-    old_layout = bool(_get(tokenizer, "old_layout", f"{source}: ckpt_config.tokenizer_cfg"))
+    tokenizer = Section(checkpoint["ckpt_config"]["tokenizer_cfg"], "tokenizer_cfg", source)
+    old_layout = bool(tokenizer["old_layout"])
     with no_init_weights():
         model = NitroGenPolicy(config)
     load_state_dict_strictly(model, convert_state_dict(state_dict, old_layout), source)
