@@ -64,7 +64,9 @@ def test_dry_run_lists_the_files_and_sizes_without_checkpoints_or_logs(trained_i
         "config.json",
         "configuration_idm.py",
         "eval/metrics.json",
+        "frames.py",
         "hub_mixin.py",
+        "image_inputs.py",
         "model.safetensors",
         "modeling_idm.py",
         "training_config.json",
@@ -87,7 +89,9 @@ def test_push_writes_the_remote_code_a_folder_lacks(trained_idm):
     assert dry["remote_code"] == [
         "actions.py",
         "configuration_idm.py",
+        "frames.py",
         "hub_mixin.py",
+        "image_inputs.py",
         "modeling_idm.py",
     ]
     assert not list(trained_idm.glob("*.py"))  # a dry run writes nothing

@@ -88,7 +88,14 @@ def test_saved_folders_carry_auto_map_and_the_code_it_names(tmp_path):
         "AutoModel": "modeling_idm.NitroGenIDM",
     }
     code = {p.name for p in tmp_path.glob("*.py")}
-    assert code == {"configuration_idm.py", "modeling_idm.py", "actions.py", "hub_mixin.py"}
+    assert code == {
+        "configuration_idm.py",
+        "modeling_idm.py",
+        "actions.py",
+        "frames.py",
+        "hub_mixin.py",
+        "image_inputs.py",
+    }
     for path in tmp_path.glob("*.py"):
         text = path.read_text()
         assert "from nitrogen_hf" not in text and "import nitrogen_hf" not in text, path.name

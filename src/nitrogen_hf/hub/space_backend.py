@@ -336,10 +336,9 @@ def policy_chunk(
         policy = load_policy(model).eval()
     except (OSError, ValueError) as error:
         raise SpaceInputError(f"cannot load the policy {model!r}: {error}") from error
-    frame = torch.from_numpy(np.array(image[..., :3], np.uint8)).permute(2, 0, 1)  # a copy
     generator = torch.Generator(policy.device).manual_seed(0)
-    try:
-        chunk = policy.predict_action(frame, game=(game or "").strip() or None, generator=generator)
+    try:  # the (H, W, 3 or 4) array as Gradio hands it over: predict_action takes that form
+        chunk = policy.predict_action(image, game=(game or "").strip() or None, generator=generator)
     except ValueError as error:  # e.g. an unknown game name
         raise SpaceInputError(str(error)) from error
     vector = chunk.vector[0].float().cpu().numpy()

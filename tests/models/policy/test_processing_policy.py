@@ -38,5 +38,7 @@ def test_frames_to_batch_shapes():
         8,
         8,
     )
+    # channels last, as gymnasium and decoders give frames: accepted since issue 13
+    assert frames_to_batch(torch.zeros(4, 8, 8, 3, dtype=torch.uint8), 1).shape == (4, 1, 3, 8, 8)
     with pytest.raises(ValueError, match=r"\(B, \[C,\] 3, H, W\)"):
-        frames_to_batch(torch.zeros(4, 8, 8, 3, dtype=torch.uint8), 1)
+        frames_to_batch(torch.zeros(2, 4, 2, 3, 8, 8, dtype=torch.uint8), 1)

@@ -17,8 +17,10 @@ from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
 from nitrogen_hf.actions import ACTION_DIM, NUM_BUTTONS, NUM_STICK_AXES
+from nitrogen_hf.data.frames import resize_frames
 from nitrogen_hf.models.hub_mixin import NitroGenHubMixin
 from nitrogen_hf.models.idm.configuration_idm import NitroGenIDMConfig
+from nitrogen_hf.models.image_inputs import to_frames
 
 
 @dataclass
@@ -245,16 +247,34 @@ class NitroGenIDM(NitroGenIDMPreTrainedModel):
         """Calibrated probabilities -> model-layout vector and per-transition confidence."""
         return decode_logits(output.button_logits, output.stick_logits, self.config)
 
-    @torch.no_grad()
-    def predict(self, frames: torch.Tensor) -> IDMPrediction:
-        """Predictions for every transition of a batch of windows (B, T, 3, H, W)."""
-        return self.decode(self(frames))
+    def frames_at_input_size(self, frames) -> torch.Tensor:
+        """Frames in any form `to_frames` takes -> uint8 (..., 3, h, w) at `frame_size`.
+
+        Frames already at that size (the labeler's, masked and resized as in training) pass
+        unchanged; others are resized as training resizes them (antialiased bilinear)."""
+        frames = to_frames(frames)
+        size = tuple(self.config.frame_size)
+        if tuple(frames.shape[-2:]) == size:
+            return frames
+        resized = resize_frames(frames.reshape(-1, *frames.shape[-3:]), size)
+        return resized.reshape(*frames.shape[:-2], *size)
 
     @torch.no_grad()
-    def predict_sequence(self, frames: torch.Tensor, batch_size: int = 64) -> IDMPrediction:
-        """Label a long clip (N, 3, H, W): N-1 transitions, each read from the window where it
-        sits most centrally (windows overlap by half, so every transition has context on both
-        sides). Transition tokens are computed once and shared by the overlapping windows."""
+    def predict(self, frames) -> IDMPrediction:
+        """Predictions for every transition of windows: a batch (B, T, 3, H, W), or one window
+        (T frames: a list of HWC arrays or PIL images, a (T, H, W, 3) array, ...)."""
+        frames = self.frames_at_input_size(frames)
+        if frames.ndim == 4:
+            frames = frames[None]
+        return self.decode(self(frames.to(self.device)))
+
+    @torch.no_grad()
+    def predict_sequence(self, frames, batch_size: int = 64) -> IDMPrediction:
+        """Label a long clip (N, 3, H, W) (or N frames in any form `to_frames` takes): N-1
+        transitions, each read from the window where it sits most centrally (windows overlap by
+        half, so every transition has context on both sides). Transition tokens are computed
+        once and shared by the overlapping windows."""
+        frames = self.frames_at_input_size(frames)
         tokens = torch.cat(
             [
                 self.encode_transitions(

@@ -100,7 +100,7 @@ class NitroGenPolicy(NitroGenHubMixin, PreTrainedModel):
 
     # --- inputs ---------------------------------------------------------------------------
     def preprocess(self, frames) -> torch.Tensor:
-        """uint8 frames (B, [C,] 3, H, W) or one (3, H, W) -> pixel values (B, C, 3, h, w)."""
+        """Frames (one, a list, a batch: HWC or CHW uint8, PIL) -> pixel values (B, C, 3, h, w)."""
         frames = frames_to_batch(frames, self.config.frame_per_sample).to(self.device)
         return preprocess_frames(
             frames,
@@ -227,7 +227,9 @@ class NitroGenPolicy(NitroGenHubMixin, PreTrainedModel):
         num_steps: int | None = None,
         generator: torch.Generator | None = None,
     ) -> ActionChunk:
-        """Sample one chunk per sample from uint8 frames (B, [C,] 3, H, W) or one frame (3, H, W).
+        """Sample one chunk per sample from frames as an HF image processor takes them: one
+        frame or a list of frames ((H, W, 3) arrays, PIL images, (3, H, W) tensors), or a batch
+        (B, [C,] 3, H, W) / (B, [C,] H, W, 3) of uint8.
 
         The memory and every cross-attention key/value are computed once, then reused by all K
         Euler steps (NVIDIA recomputes them per step; the numbers are the same). `game` as for

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ...actions import NUM_BUTTONS, GamepadActions
+from ..image_inputs import to_frames
 
 # PIL's bicubic kernel parameter and support (in source pixels at scale 1).
 PIL_BICUBIC_A = -0.5
@@ -23,15 +24,15 @@ PIL_PRECISION_BITS = 22
 
 
 def frames_to_batch(frames, frame_per_sample: int) -> torch.Tensor:
-    """uint8 frames (3, H, W), (B, 3, H, W) or (B, C, 3, H, W) -> (B, C, 3, H, W), C = frame_per_sample."""
-    frames = torch.as_tensor(frames)
-    if frames.dtype != torch.uint8:
-        raise ValueError(f"frames must be uint8 RGB, got {frames.dtype}")
+    """Frames in any form `to_frames` takes (HWC arrays, PIL images, lists, CHW tensors) ->
+    (B, C, 3, H, W) uint8, C = frame_per_sample: one frame, a batch (B frames), or a batch of
+    C-frame contexts (B, C, ...)."""
+    frames = to_frames(frames)
     if frames.ndim == 3:
         frames = frames[None]
     if frames.ndim == 4:
         frames = frames[:, None]
-    if frames.ndim != 5 or frames.shape[2] != 3:
+    if frames.ndim != 5:
         raise ValueError(f"frames must be (B, [C,] 3, H, W) uint8, got shape {tuple(frames.shape)}")
     if frames.shape[1] != frame_per_sample:
         raise ValueError(
