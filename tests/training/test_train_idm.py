@@ -70,8 +70,15 @@ def test_short_training_learns_the_visible_actions(sprite_dataset, tmp_path):
     assert (tmp_path / "eval" / "per_button_f1.png").is_file()
 
 
+def learning_rates(folder) -> list[tuple[int, float]]:
+    lines = (folder / "training_log.jsonl").read_text().splitlines()
+    return [(entry["step"], entry["lr"]) for entry in map(json.loads, lines)]
+
+
 @pytest.mark.slow
 def test_two_processes_train_with_accelerate_launch(sprite_dataset, tmp_path):
+    """Under `accelerate launch --num_processes 2` the schedule is the 1-process one, step for
+    step, and the launch's --mixed_precision is the one used."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [
         sys.executable,
@@ -83,7 +90,7 @@ def test_two_processes_train_with_accelerate_launch(sprite_dataset, tmp_path):
         "--num_machines",
         "1",
         "--mixed_precision",
-        "no",
+        "bf16",
         "--dynamo_backend",
         "no",
         "-m",
@@ -96,10 +103,20 @@ def test_two_processes_train_with_accelerate_launch(sprite_dataset, tmp_path):
         "--preset",
         "debug",
         "--max-steps",
-        "3",
+        "6",
     ]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     state = json.loads((checkpoint_dirs(tmp_path / "ddp")[-1] / "trainer_state.json").read_text())
-    assert state["step"] == 3 and state["samples"] == 3 * 4 * 2  # both processes trained
+    assert state["step"] == 6 and state["samples"] == 6 * 4 * 2  # both processes trained
     assert NitroGenIDM.from_pretrained(tmp_path / "ddp").config.num_frames == 4
+    summary = json.loads((tmp_path / "ddp" / "training_summary.json").read_text())
+    assert summary["run"] == {
+        "mixed_precision": "bf16",
+        "gradient_accumulation_steps": 1,
+        "num_processes": 2,
+    }
+    single = ["train-idm", "--data", str(sprite_dataset), "--out", str(tmp_path / "one")]
+    assert main([*single, "--preset", "debug", "--max-steps", "6"]) == 0
+    assert learning_rates(tmp_path / "ddp") == learning_rates(tmp_path / "one")
+    assert len(learning_rates(tmp_path / "one")) == 6

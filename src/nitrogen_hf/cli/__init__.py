@@ -12,12 +12,19 @@ from nitrogen_hf.cli import data, hub, idm, labeling, lam, policy
 COMMAND_GROUPS = (data, idm, labeling, policy, lam, hub)
 
 
+def _version() -> str:
+    import nitrogen_hf
+
+    return nitrogen_hf.__version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nitrogen-hf",
         description="NitroGen data, inverse dynamics pseudo-labeling and vision-action policies.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for group in COMMAND_GROUPS:
         for add in group.COMMANDS:

@@ -10,8 +10,13 @@ from pathlib import Path
 def _add_record(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("record", help="play real Atari games (ALE) and write the NitroGen layout")
     p.add_argument("--env", default="ALE/Pong-v5", help="any Gymnasium ALE/<Game>-v5 id")
-    p.add_argument("--episodes", type=int, default=1)
-    p.add_argument("--policy", choices=("random", "sticky", "expert"), default="sticky")
+    p.add_argument("--episodes", type=int, default=1, help="episodes to record")
+    p.add_argument(
+        "--policy",
+        choices=("random", "sticky", "expert"),
+        default="sticky",
+        help="who plays: uniform random, human-like sticky presses, or the scripted expert",
+    )
     p.add_argument(
         "--overlay",
         action=argparse.BooleanOptionalAction,
@@ -20,8 +25,8 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--fps", type=int, default=30, help="video and action rate; must divide 60")
     p.add_argument("--max-seconds", type=float, default=120.0, help="cap on each episode's length")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True, help="recording folder (resumable)")
+    p.add_argument("--seed", type=int, default=0, help="env and player seeds derive from it")
     p.add_argument(
         "--overlay-corner",
         choices=("bottom-right", "bottom-left", "top-right", "top-left"),
@@ -83,7 +88,7 @@ def _add_build_dataset(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--videos", type=Path, required=True, help="folder of <video_id>.<ext> files")
     p.add_argument("--video-map", type=Path, help="CSV or JSON mapping video_id -> file path")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="dataset folder to write")
     p.add_argument(
         "--validation-fraction",
         type=float,

@@ -12,14 +12,16 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo", help="the VPT-style experiment on real Atari games, end to end, with a report"
     )
-    p.add_argument("--out", type=Path, default=Path("demo_out"))
+    p.add_argument(
+        "--out", type=Path, default=Path("demo_out"), help="output folder (resumes from it)"
+    )
     p.add_argument(
         "--scale",
         choices=("tiny", "small", "full"),
         default="small",
         help="tiny: minutes (tests); small: ~25 min on 2 CPU cores; full: a GPU",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of every stage")
     p.add_argument("--with-lam", action="store_true", help="add the latent-action section")
     p.set_defaults(func=_run_demo)
 

@@ -14,9 +14,9 @@ def _add_train_idm(sub: argparse._SubParsersAction) -> None:
         "train-idm", help="train the inverse dynamics model (Accelerate; calibrates at the end)"
     )
     p.add_argument("--data", required=True, help="build-dataset folder or Hub dataset id")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="model folder (resumes from it)")
     p.add_argument("--num-frames", type=int, help="window T (2 = the seed's frame t, t+1 model)")
-    p.add_argument("--frame-size", type=int, nargs=2, metavar=("H", "W"))
+    p.add_argument("--frame-size", type=int, nargs=2, metavar=("H", "W"), help="model input size")
     p.add_argument("--backbone", help="HF vision model name/path as the trunk instead of the CNN")
     p.add_argument(
         "--augment",
@@ -54,12 +54,17 @@ def _add_eval_idm(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval-idm", help="score an IDM against ground truth and baselines")
     p.add_argument("--model", required=True, help="IDM folder or Hub id")
     p.add_argument("--data", required=True, help="build-dataset folder or Hub dataset id")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--split", default="validation")
+    p.add_argument(
+        "--out", type=Path, required=True, help="folder for metrics.json, metrics.md, plots"
+    )
+    p.add_argument(
+        "--split",
+        help="split to score (default: validation, or the only split when there is one)",
+    )
     p.add_argument("--train-split", default="train", help="fits the majority baseline ('' to skip)")
     p.add_argument("--baseline-model", help="a second IDM to compare, e.g. the T=2 model")
-    p.add_argument("--videos", type=Path)
-    p.add_argument("--max-chunks", type=int)
+    p.add_argument("--videos", type=Path, help="folder of the user's videos (re-points paths)")
+    p.add_argument("--max-chunks", type=int, help="score at most this many chunks")
     p.set_defaults(func=_run_eval_idm)
 
 
@@ -79,7 +84,7 @@ def _run_eval_idm(args: argparse.Namespace) -> int:
         )
     )
     print((args.out / "metrics.md").read_text())
-    print(f"macro_f1 {metrics['macro_f1']}")
+    print(f"split {metrics['split']}; macro_f1 {metrics['macro_f1']}")
     return 0
 
 

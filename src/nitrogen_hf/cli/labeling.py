@@ -17,9 +17,16 @@ def _add_label(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--videos", nargs="+", required=True, help="folders (recursive), video files or globs"
     )
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--out", type=Path, required=True, help="labels folder (actions/, labeled/, report)"
+    )
     p.add_argument("--game", help="game name written to every chunk")
-    p.add_argument("--engine", choices=("local", "ray"), default="local")
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="this process, or a Ray cluster (see --ray-address)",
+    )
     p.add_argument("--fps", type=float, help="action rate (default: the video's own)")
     f = p.add_argument_group(
         "filters", "defaults and their reasons: nitrogen_hf.labeling.filters.FilterConfig"
@@ -46,7 +53,7 @@ def _add_label(sub: argparse._SubParsersAction) -> None:
         "--min-active-fraction", type=float, help="chunks need this fraction of frames with input"
     )
     f.add_argument("--min-chunk-seconds", type=float, help="shorter chunks are dropped")
-    p.add_argument("--chunk-seconds", type=float, default=20.0)
+    p.add_argument("--chunk-seconds", type=float, default=20.0, help="length of the written chunks")
     p.add_argument(
         "--resize-in-decoder",
         action="store_true",
@@ -54,15 +61,15 @@ def _add_label(sub: argparse._SubParsersAction) -> None:
         "slightly from training's prepare_frames)",
     )
     p.add_argument("--batch-size", type=int, default=64, help="IDM windows per forward pass")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N (auto: cuda if any)")
     r = p.add_argument_group("ray", "used with --engine ray; see labeling/ray_engine.py")
     r.add_argument("--ray-address", help="cluster address (default: $RAY_ADDRESS, else local)")
     r.add_argument("--workers", type=int, default=2, help="actors, each holding one IDM")
-    r.add_argument("--cpus-per-worker", type=float, default=1.0)
+    r.add_argument("--cpus-per-worker", type=float, default=1.0, help="CPUs reserved per actor")
     r.add_argument(
         "--gpus-per-worker", type=float, help="default: 1 if the cluster has GPUs, else 0"
     )
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_run_label)
 
 
@@ -112,7 +119,7 @@ def _run_label(args: argparse.Namespace) -> int:
 
 def _add_render(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("render", help="draw a video's pseudo-labels over it for a visual check")
-    p.add_argument("--video", type=Path, required=True)
+    p.add_argument("--video", type=Path, required=True, help="the labeled video")
     p.add_argument("--labels", type=Path, required=True, help="the `label` job's --out folder")
     p.add_argument("--out", type=Path, required=True, help="e.g. V_labeled.mp4")
     p.add_argument("--scale", type=int, default=1, help="integer upscaling for small videos")

@@ -14,10 +14,10 @@ def _add_train_lam(sub: argparse._SubParsersAction) -> None:
         "train-lam", help="train the latent action model on video alone (no action labels)"
     )
     p.add_argument("--data", required=True, help="build-dataset folder or Hub dataset id")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="model folder (resumes from it)")
     p.add_argument("--context-frames", type=int, help="past frames the LAM sees")
     p.add_argument("--codebook-size", type=int, help="number of latent actions (Genie: 8)")
-    p.add_argument("--frame-size", type=int, nargs=2, metavar=("H", "W"))
+    p.add_argument("--frame-size", type=int, nargs=2, metavar=("H", "W"), help="model input size")
     add_train_options(p)
     p.set_defaults(func=_run_train_lam)
 
@@ -48,7 +48,7 @@ def _add_train_world_model(sub: argparse._SubParsersAction) -> None:
         help="train an action-conditioned world model (latent, pseudo-label or true actions)",
     )
     p.add_argument("--data", required=True, help="build-dataset folder or Hub dataset id")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="model folder (resumes from it)")
     p.add_argument(
         "--actions",
         choices=("latent", "gamepad"),
@@ -85,7 +85,9 @@ def _add_eval_lam(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--lam", required=True, help="LAM folder (train-lam output)")
     p.add_argument("--data", required=True, help="build-dataset folder or Hub dataset id")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--out", type=Path, required=True, help="folder for the probe and world model report"
+    )
     p.add_argument("--split", default="validation", help="split to score")
     p.add_argument(
         "--budget", type=float, default=0.05, help="fraction of train frames whose labels to use"
@@ -93,7 +95,7 @@ def _add_eval_lam(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--idm", help="an IDM to score next to the probes")
     p.add_argument("--world-model", help="world model folder: delta-PSNR and a rollout video")
     p.add_argument("--horizon", type=int, default=8, help="autoregressive rollout steps")
-    p.add_argument("--max-chunks", type=int)
+    p.add_argument("--max-chunks", type=int, help="score at most this many chunks")
     p.set_defaults(func=_run_eval_lam)
 
 

@@ -20,7 +20,7 @@ def _add_train_policy(sub: argparse._SubParsersAction) -> None:
         metavar="NAME=PATH[:WEIGHT]",
         help="datasets to mix, e.g. truth=ds/overlay:1 pseudo=ds/pseudo:1",
     )
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="model folder (resumes from it)")
     p.add_argument(
         "--base-model", help="policy folder or Hub id to fine-tune (e.g. a converted ng.pt)"
     )
@@ -61,10 +61,12 @@ def _add_eval_policy(sub: argparse._SubParsersAction) -> None:
         "eval-policy", help="play a real game with a policy, next to random and the expert"
     )
     p.add_argument("--model", required=True, help="policy folder (or LoRA adapter folder)")
-    p.add_argument("--env", default="ALE/Pong-v5")
-    p.add_argument("--episodes", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--env", default="ALE/Pong-v5", help="the game, e.g. ALE/Breakout-v5")
+    p.add_argument("--episodes", type=int, default=5, help="evaluation episodes per player")
+    p.add_argument("--seed", type=int, default=0, help="episode seeds derive from it")
+    p.add_argument(
+        "--out", type=Path, required=True, help="folder for results.json and rollout.mp4"
+    )
     p.add_argument("--max-seconds", type=float, default=60.0, help="cap on each episode's length")
     p.add_argument(
         "--execute-steps", type=int, default=4, help="actions executed per predicted chunk"

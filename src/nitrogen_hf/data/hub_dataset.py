@@ -276,6 +276,26 @@ def data_files(out: str | Path) -> dict[str, list[str]]:
     return {s: files for s, files in found.items() if files}
 
 
+def available_splits(path_or_repo_id: str | Path) -> list[str]:
+    """Split names of a built folder (from its files) or a Hub dataset (from the Hub)."""
+    if Path(path_or_repo_id).is_dir():
+        return sorted(data_files(path_or_repo_id))
+    return list(datasets.get_dataset_split_names(str(path_or_repo_id)))
+
+
+def resolve_split(path_or_repo_id: str | Path, split: str | None, preferred: str) -> str:
+    """`split` when given (it must exist), else `preferred`, else the dataset's only split."""
+    found = available_splits(path_or_repo_id)
+    wanted = split or preferred
+    if wanted in found or (split is None and len(found) != 1):
+        if wanted not in found:
+            raise ValueError(f"{path_or_repo_id}: no '{wanted}' split (found {found})")
+        return wanted
+    if split is not None:
+        raise ValueError(f"{path_or_repo_id}: no '{split}' split (found {found})")
+    return found[0]
+
+
 def load_chunk_dataset(
     path_or_repo_id: str | Path,
     split: str = "train",

@@ -3,6 +3,7 @@ overall, and write metrics.json, a markdown table and plots."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,13 +15,15 @@ from nitrogen_hf.evaluation.calibration import plot_reliability, reliability
 from nitrogen_hf.evaluation.idm_eval import ChunkPredictions, frames_correct, predict_chunks
 from nitrogen_hf.evaluation.idm_metrics import majority_vector, score_by_group
 
+logger = logging.getLogger("nitrogen_hf")
+
 
 @dataclass
 class IDMEvalConfig:
     model: str  # IDM folder or Hub id
     data: str  # build-dataset folder or Hub id
     out: Path
-    split: str = "validation"
+    split: str | None = None  # None: "validation", or the dataset's only split
     train_split: str | None = "train"  # fits the majority baseline; None to skip it
     baseline_model: str | None = None  # e.g. the T=2 IDM
     videos_dir: Path | None = None
@@ -30,17 +33,26 @@ class IDMEvalConfig:
 
 def evaluate_idm(config: IDMEvalConfig) -> dict:
     """Run the evaluation; returns the metrics dict also written to `out/metrics.json`."""
-    from nitrogen_hf.data.hub_dataset import load_chunk_dataset
+    from nitrogen_hf.data.hub_dataset import available_splits, load_chunk_dataset, resolve_split
     from nitrogen_hf.models.idm import NitroGenIDM
 
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
+    split = resolve_split(config.data, config.split, "validation")
+    if config.split is None and split != "validation":
+        logger.info(
+            "%s has no 'validation' split: evaluating its only split, '%s'", config.data, split
+        )
     model = NitroGenIDM.from_pretrained(config.model)
-    rows = load_chunk_dataset(config.data, config.split, videos_dir=config.videos_dir)
+    rows = load_chunk_dataset(config.data, split, videos_dir=config.videos_dir)
+    # the majority baseline is fitted on the train split, else on the scored one (said in the JSON)
+    train_split = (
+        config.train_split if config.train_split in available_splits(config.data) else split
+    )
     predictions = predict_chunks(model, rows, config.backend, config.max_chunks)
     scores = {"idm": _scores(predictions, predictions.vectors)}
-    if config.train_split:
-        train_rows = load_chunk_dataset(config.data, config.train_split).select_columns(
+    if train_split:
+        train_rows = load_chunk_dataset(config.data, train_split).select_columns(
             ["buttons", "sticks", "observed"]
         )
         scores["majority"] = _scores(
@@ -62,7 +74,8 @@ def evaluate_idm(config: IDMEvalConfig) -> dict:
         "model_num_frames": model.config.num_frames,
         "baseline_model": config.baseline_model,
         "data": str(config.data),
-        "split": config.split,
+        "split": split,
+        "majority_fitted_on": train_split,
         "chunks": predictions.chunks,
         "frames": len(predictions),
         "skipped": predictions.skipped,

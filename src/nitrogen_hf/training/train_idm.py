@@ -116,7 +116,7 @@ def idm_preset(name: str, data: str, output_dir: Path, **overrides) -> IDMTraini
                 learning_rate=5e-4,
                 warmup_steps=1000,
                 num_workers=8,
-                mixed_precision="bf16",
+                default_mixed_precision="bf16",
                 checkpoint_every=2000,
             ),
         ),
@@ -247,6 +247,7 @@ def _training_summary(config: IDMTrainingConfig, result: TrainResult, model) -> 
         "samples_per_second": result.samples_per_second,
         "final_loss": result.final_loss,
         "resumed_from": result.resumed_from,
+        "run": result.settings,
     }
 
 

@@ -115,7 +115,7 @@ def _train_preset(name: str, output_dir: Path) -> TrainConfig:
             learning_rate=5e-4,
             warmup_steps=1000,
             num_workers=8,
-            mixed_precision="bf16",
+            default_mixed_precision="bf16",
             checkpoint_every=2000,
         ),
     }
@@ -302,6 +302,7 @@ def _summary(data: str, model_fields: dict, result: TrainResult, model) -> dict:
         "samples_per_second": result.samples_per_second,
         "final_loss": result.final_loss,
         "resumed_from": result.resumed_from,
+        "run": result.settings,
     }
 
 

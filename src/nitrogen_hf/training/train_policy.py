@@ -85,7 +85,7 @@ def policy_preset(
                 learning_rate=1e-4,
                 warmup_steps=2000,
                 num_workers=8,
-                mixed_precision="bf16",
+                default_mixed_precision="bf16",
                 ema_decay=0.9999,
                 checkpoint_every=5000,
             ),
@@ -284,6 +284,7 @@ def _summary(config: PolicyTrainingConfig, result: TrainResult, model, sources) 
         "samples_per_second": result.samples_per_second,
         "final_loss": result.final_loss,
         "resumed_from": result.resumed_from,
+        "run": result.settings,
     }
 
 

@@ -30,24 +30,39 @@ STATE_FILE = "trainer_state.json"
 
 @dataclass
 class TrainConfig:
-    """Optimisation and bookkeeping shared by every model's training."""
+    """Optimisation and bookkeeping shared by every model's training.
+
+    Budgets are optimizer steps (a run reproduces on any machine); `max_minutes` is only a
+    safety stop. Mixed precision and gradient accumulation come from these fields when set,
+    else from `accelerate launch` (its config or flags), else `default_mixed_precision`.
+    """
 
     output_dir: Path
-    max_steps: int = 1000
-    max_minutes: float | None = None  # wall-clock budget; stops cleanly and saves
-    batch_size: int = 32  # per process
+    max_steps: int | None = 1000  # optimizer steps; None: no limit (then max_minutes must stop it)
+    max_minutes: float | None = None  # wall-clock safety stop; stops cleanly and saves
+    batch_size: int = 32  # per process and micro-batch
     learning_rate: float = 3e-4
     weight_decay: float = 0.01
     warmup_steps: int = 50
+    min_lr_rate: float = 0.1  # the cosine schedule ends at this fraction of the peak rate
     grad_clip: float = 1.0
     num_workers: int = 0
     log_every: int = 10
     checkpoint_every: int = 200  # resumable state (model, optimizer, scheduler, EMA, step)
     keep_checkpoints: int = 2
     seed: int = 0
-    mixed_precision: str = "no"  # "bf16" on recent GPUs
-    ema_decay: float | None = None  # EMA of the weights, saved as the final model when set
+    mixed_precision: str | None = None  # "no" | "fp16" | "bf16"; None: the launch config's
+    default_mixed_precision: str = "no"  # the preset's choice when neither says
+    gradient_accumulation_steps: int | None = None  # None: the launch config's, else 1
+    report_to: tuple[str, ...] = ("tensorboard",)  # Accelerate trackers; () for none
+    ema_decay: float | None = None  # EMA of the trainable weights, saved as the final model
     resume: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_steps is None and self.max_minutes is None:
+            raise ValueError("max_steps=None (no step limit) needs max_minutes to stop training")
+        if self.max_steps is not None and self.max_steps < 0:
+            raise ValueError(f"max_steps must be >= 0 or None, got {self.max_steps}")
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -57,16 +72,57 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    steps: int
+    steps: int  # optimizer steps
     seconds: float
     samples: int
     final_loss: float
     resumed_from: int | None = None
     history: list[dict] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)  # precision, accumulation, processes: as run
 
     @property
     def samples_per_second(self) -> float:
         return self.samples / max(self.seconds, 1e-9)
+
+
+def make_accelerator(config: TrainConfig):
+    """Accelerator with the run's precision, accumulation and trackers (see TrainConfig)."""
+    import os
+
+    from accelerate import Accelerator
+    from accelerate.utils import GradientAccumulationPlugin
+
+    precision = config.mixed_precision
+    if precision is None and "ACCELERATE_MIXED_PRECISION" not in os.environ:
+        precision = config.default_mixed_precision
+    accumulation = {}
+    if config.gradient_accumulation_steps is not None:  # an explicit value beats the launch's
+        plugin = GradientAccumulationPlugin(num_steps=config.gradient_accumulation_steps)
+        accumulation = {"gradient_accumulation_plugin": plugin}
+    return Accelerator(
+        mixed_precision=precision,
+        log_with=list(config.report_to) or None,
+        project_dir=str(config.output_dir),
+        # Without a GPU, several launched processes must still form a (gloo) DDP group.
+        cpu=not torch.cuda.is_available(),
+        **accumulation,
+    )
+
+
+def make_scheduler(optimizer, config: TrainConfig):
+    """Linear warmup, then cosine down to `min_lr_rate` of the peak (constant without a step
+    budget). Stepped once per optimizer step, in every process alike."""
+    from transformers import get_scheduler
+
+    if config.max_steps is None:
+        return get_scheduler("constant_with_warmup", optimizer, config.warmup_steps)
+    return get_scheduler(
+        "cosine_with_min_lr",
+        optimizer,
+        num_warmup_steps=config.warmup_steps,
+        num_training_steps=config.max_steps,
+        scheduler_specific_kwargs={"min_lr_rate": config.min_lr_rate},
+    )
 
 
 def train(
@@ -78,34 +134,33 @@ def train(
     save_fn: Callable[[torch.nn.Module, Path], None] | None = None,
     run_config: dict | None = None,
 ) -> TrainResult:
-    """Train `model` on `dataset` for `config.max_steps` (or `max_minutes`), resuming from the
-    newest checkpoint in `output_dir`. `loss_fn(model, batch)` returns a dict with "loss" and
-    any scalars to log; `save_fn(model, dir)` writes the final model (default save_pretrained);
-    `run_config` (the caller's whole resolved config) is saved as `training_config.json`."""
-    from accelerate import Accelerator
+    """Train `model` on `dataset` for `config.max_steps` optimizer steps (or `max_minutes`),
+    resuming from the newest checkpoint in `output_dir`. `loss_fn(model, batch)` returns a dict
+    with "loss" and any scalars to log; `save_fn(model, dir)` writes the final model (default
+    save_pretrained); `run_config` (the caller's whole resolved config) is saved as
+    `training_config.json`. Logged scalars also go to `training_log.jsonl`."""
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
     output_dir = Path(config.output_dir)
-    accelerator = Accelerator(
-        mixed_precision=config.mixed_precision,
-        log_with="tensorboard",
-        project_dir=str(output_dir),
-        # Without a GPU, several launched processes must still form a (gloo) DDP group.
-        cpu=not torch.cuda.is_available(),
-    )
+    accelerator = make_accelerator(config)
     set_seed(config.seed, device_specific=True)
+    trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        trainable, lr=config.learning_rate, weight_decay=config.weight_decay
     )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(config))
-    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    # Not prepared: Accelerate would step it once per process per step (its data loader is
+    # sharded; ours is not, every process counts the same optimizer steps).
+    scheduler = make_scheduler(optimizer, config)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    accelerator.register_for_checkpointing(scheduler)
     ema = _make_ema(accelerator.unwrap_model(model), config.ema_decay)
     if ema is not None:
         accelerator.register_for_checkpointing(ema)
-    accelerator.init_trackers(
-        "tensorboard", config={k: str(v) for k, v in config.to_json().items()}
-    )
+    if config.report_to:
+        accelerator.init_trackers(
+            "tensorboard", config={k: str(v) for k, v in config.to_json().items()}
+        )
     if accelerator.is_main_process:
         write_json_atomic(output_dir / "training_config.json", run_config or config.to_json())
 
@@ -119,31 +174,34 @@ def train(
         total=config.max_steps,
         initial=state["step"],
         desc="train",
+        unit="step",
         disable=not accelerator.is_main_process,
     )
     started, history, last_loss = time.monotonic(), [], math.nan
     model.train()
-    while state["step"] < config.max_steps and not _out_of_time(accelerator, started, config):
+    while not _finished(accelerator, state, started, config):
         batch = _to_device(next(batches), accelerator.device)
         with accelerator.accumulate(model), accelerator.autocast():
             logs = loss_fn(model, batch)
             accelerator.backward(logs["loss"])
             if accelerator.sync_gradients and config.grad_clip:
-                accelerator.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            scheduler.step()
+                accelerator.clip_grad_norm_(trainable, config.grad_clip)
+            optimizer.step()  # a no-op between accumulation boundaries
             optimizer.zero_grad(set_to_none=True)
-        if ema is not None:
-            ema.step(accelerator.unwrap_model(model).parameters())
-        state["step"] += 1
         state["samples"] += _batch_size(batch) * accelerator.num_processes
         last_loss = float(logs["loss"].detach())
+        if not accelerator.sync_gradients:
+            continue
+        scheduler.step()
+        if ema is not None:
+            ema.step(_trainable(accelerator.unwrap_model(model)))
+        state["step"] += 1
         progress.update(1)
         if state["step"] % config.log_every == 0 or state["step"] == config.max_steps:
             scalars = {k: float(v.detach()) for k, v in logs.items()} | {
                 "lr": scheduler.get_last_lr()[0]
             }
-            accelerator.log(scalars, step=state["step"])
+            _log(accelerator, output_dir, state["step"], scalars, bool(config.report_to))
             history.append({"step": state["step"], **scalars})
             progress.set_postfix(loss=f"{last_loss:.4f}")
         if state["step"] % config.checkpoint_every == 0:
@@ -151,19 +209,35 @@ def train(
     progress.close()
     seconds = time.monotonic() - started
     _checkpoint(accelerator, output_dir, state, config.keep_checkpoints)
-    _save_final(accelerator, model, ema, output_dir, config, save_fn)
+    _save_final(accelerator, model, ema, output_dir, save_fn)
     accelerator.end_training()
-    return TrainResult(state["step"], seconds, state["samples"], last_loss, resumed_from, history)
+    settings = {
+        "mixed_precision": accelerator.mixed_precision,
+        "gradient_accumulation_steps": accelerator.gradient_accumulation_steps,
+        "num_processes": accelerator.num_processes,
+    }
+    return TrainResult(
+        state["step"], seconds, state["samples"], last_loss, resumed_from, history, settings
+    )
 
 
-def _warmup_cosine(config: TrainConfig) -> Callable[[int], float]:
-    def factor(step: int) -> float:
-        if step < config.warmup_steps:
-            return (step + 1) / config.warmup_steps
-        progress = (step - config.warmup_steps) / max(1, config.max_steps - config.warmup_steps)
-        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+def _trainable(model: torch.nn.Module) -> list[torch.nn.Parameter]:
+    """What the optimizer and the EMA follow: frozen weights (a LoRA base) are left alone."""
+    return [p for p in model.parameters() if p.requires_grad]
 
-    return factor
+
+def _log(accelerator, output_dir: Path, step: int, scalars: dict, trackers: bool) -> None:
+    if trackers:
+        accelerator.log(scalars, step=step)
+    if accelerator.is_main_process:
+        with open(output_dir / "training_log.jsonl", "a") as log:
+            log.write(json.dumps({"step": step, **scalars}) + "\n")
+
+
+def _finished(accelerator, state: dict, started: float, config: TrainConfig) -> bool:
+    if config.max_steps is not None and state["step"] >= config.max_steps:
+        return True
+    return _out_of_time(accelerator, started, config)
 
 
 def _make_ema(model: torch.nn.Module, decay: float | None):
@@ -171,7 +245,7 @@ def _make_ema(model: torch.nn.Module, decay: float | None):
         return None
     from diffusers.training_utils import EMAModel
 
-    return EMAModel(model.parameters(), decay=decay)
+    return EMAModel(_trainable(model), decay=decay)
 
 
 def _cycle(loader, dataset, state: dict) -> Iterator[dict]:
@@ -245,14 +319,14 @@ def _resume(accelerator, output_dir: Path, state: dict) -> int | None:
     return state["step"]
 
 
-def _save_final(accelerator, model, ema, output_dir: Path, config: TrainConfig, save_fn) -> None:
+def _save_final(accelerator, model, ema, output_dir: Path, save_fn) -> None:
     accelerator.wait_for_everyone()
     if not accelerator.is_main_process:
         return
     unwrapped = accelerator.unwrap_model(model)
     if ema is not None:
-        ema.store(unwrapped.parameters())
-        ema.copy_to(unwrapped.parameters())
+        ema.store(_trainable(unwrapped))
+        ema.copy_to(_trainable(unwrapped))
     (save_fn or (lambda m, d: m.save_pretrained(d)))(unwrapped, output_dir)
     if ema is not None:
-        ema.restore(unwrapped.parameters())
+        ema.restore(_trainable(unwrapped))
