@@ -3,7 +3,8 @@
 config.json (or a LoRA adapter's adapter_config.json), training_summary.json,
 training_config.json, calibration.json and the evaluation report (metrics.json of `eval-idm`,
 results.json of `eval-policy`, in the folder or its eval/ subfolder) become the card's tables;
-a missing file leaves a hint in its section. Templates are Jinja files in model_cards/,
+a missing file leaves a hint in its section. Templates are Jinja files in hub/templates/
+(package data, so a wheel install has them),
 rendered by `huggingface_hub.ModelCard.from_template`; the fields of each card come from
 idm_card.py and policy_card.py. A README.md written by hand (no `MARKER` line) is never
 overwritten.
@@ -31,17 +32,14 @@ LIBRARY_NAME = "nitrogen-hf"
 
 # --- shared helpers (the IDM, policy and dataset cards use them) ----------------------------
 def templates_dir() -> Path:
-    """model_cards/ of the source tree (or of a Space, which ships it beside the package)."""
-    here = Path(__file__).resolve()
-    candidates = [os.environ.get(TEMPLATES_ENV), here.parents[3] / "model_cards"]
-    candidates.append(here.parents[2] / "model_cards")
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "idm.md").is_file():
-            return Path(candidate)
-    raise FileNotFoundError(
-        f"card templates (model_cards/idm.md) not found next to {here.parents[2]}; "
-        f"set ${TEMPLATES_ENV} to the model_cards folder of the nitrogen_hf source"
-    )
+    """The card templates: package data beside this module (or $NITROGEN_HF_CARD_TEMPLATES)."""
+    folder = Path(os.environ.get(TEMPLATES_ENV) or Path(__file__).resolve().parent / "templates")
+    if not (folder / "idm.md").is_file():
+        raise FileNotFoundError(
+            f"{folder}: card templates (idm.md, policy.md, dataset.md) missing; reinstall "
+            f"nitrogen-hf or point ${TEMPLATES_ENV} at a folder holding them"
+        )
+    return folder
 
 
 def may_write_card(folder: Path) -> bool:
@@ -126,7 +124,7 @@ def count_parameters(folder: Path) -> int | None:
 
 
 def render(template: str, card_data, fields: dict):
-    """A RepoCard of `template` (a file in model_cards/) with `fields` and the marker."""
+    """A RepoCard of `template` (a file in hub/templates/) with `fields` and the marker."""
     from huggingface_hub import DatasetCard, DatasetCardData, ModelCard
 
     card_class = DatasetCard if isinstance(card_data, DatasetCardData) else ModelCard

@@ -4,8 +4,8 @@ The folder's card is regenerated from its JSON first (a hand-written README.md i
 `HfApi.create_repo` and `HfApi.upload_folder` send every file but `DEFAULT_EXCLUDES`. A dry
 run lists the files it would upload, with their sizes, and changes nothing, not even the card.
 
-A Space is uploaded with the nitrogen_hf package and the card templates beside its app.py, so
-it imports the library as is, without nitrogen_hf being on PyPI.
+A Space is uploaded with the nitrogen_hf package (card templates included) beside its app.py,
+so it imports the library as is, without nitrogen_hf being on PyPI.
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ DEFAULT_EXCLUDES = (
     "*__pycache__*",
     "*.pyc",
 )
-SPACE_PACKAGE_DIR = "nitrogen_hf"  # where a Space gets the library
-SPACE_TEMPLATES_DIR = "model_cards"  # ... and the card templates (hub/cards.py finds them)
+SPACE_PACKAGE_DIR = "nitrogen_hf"  # where a Space gets the library (card templates included)
 
 
 @dataclass
@@ -110,15 +109,13 @@ def upload_plan(config: PushConfig) -> list[UploadFile]:
     files = folder_files(config.folder, config.ignore_patterns)
     if config.repo_type == "space":
         import nitrogen_hf
-        from nitrogen_hf.hub.cards import templates_dir
 
-        own = {f.path_in_repo.split("/")[0] for f in files}
-        for name in (SPACE_PACKAGE_DIR, SPACE_TEMPLATES_DIR):
-            if name in own:
-                raise ValueError(f"{config.folder}: has its own {name}/; push adds it, remove it")
+        if SPACE_PACKAGE_DIR in {f.path_in_repo.split("/")[0] for f in files}:
+            raise ValueError(
+                f"{config.folder}: has its own {SPACE_PACKAGE_DIR}/; push adds it, remove it"
+            )
         package = Path(nitrogen_hf.__file__).parent
         files += folder_files(package, DEFAULT_EXCLUDES, SPACE_PACKAGE_DIR + "/")
-        files += folder_files(templates_dir(), DEFAULT_EXCLUDES, SPACE_TEMPLATES_DIR + "/")
     return files
 
 
