@@ -121,6 +121,7 @@ class NitroGenIDMPreTrainedModel(NitroGenHubMixin, PreTrainedModel):
     config_class = NitroGenIDMConfig
     base_model_prefix = "idm"
     main_input_name = "frames"
+    supports_gradient_checkpointing = True  # the temporal transformer's layers
 
 
 class NitroGenIDM(NitroGenIDMPreTrainedModel):
@@ -145,6 +146,7 @@ class NitroGenIDM(NitroGenIDMPreTrainedModel):
             norm_first=True,
         )
         self.temporal = nn.TransformerEncoder(layer, config.num_layers, enable_nested_tensor=False)
+        self.gradient_checkpointing = False  # set by `gradient_checkpointing_enable()`
         self.norm = nn.LayerNorm(d)
         self.head = nn.Sequential(
             nn.Linear(d, d),
@@ -206,7 +208,13 @@ class NitroGenIDM(NitroGenIDMPreTrainedModel):
     def read_actions(self, tokens: torch.Tensor) -> IDMOutput:
         """Mix a window of transition tokens non-causally and read each one's action."""
         b, steps = tokens.shape[:2]
-        mixed = self.norm(self.temporal(tokens + self.transition_position[:, :steps]))
+        mixed = tokens + self.transition_position[:, :steps]
+        for layer in self.temporal.layers:  # what TransformerEncoder does without a mask
+            if self.gradient_checkpointing and self.training:
+                mixed = self._gradient_checkpointing_func(layer.__call__, mixed)
+            else:
+                mixed = layer(mixed)
+        mixed = self.norm(mixed)
         out = self.head(mixed)
         stick_logits = out[..., NUM_BUTTONS:].reshape(
             b, steps, NUM_STICK_AXES, self.config.stick_bins
@@ -219,7 +227,7 @@ class NitroGenIDM(NitroGenIDMPreTrainedModel):
             torch.tensor(self.config.image_mean, device=frames.device).view(1, 1, 3, 1, 1) * 255.0
         )
         std = torch.tensor(self.config.image_std, device=frames.device).view(1, 1, 3, 1, 1) * 255.0
-        return (frames.float() - mean) / std
+        return ((frames.float() - mean) / std).to(self.dtype)  # bf16 weights take bf16 input
 
     def _add_loss(self, output: IDMOutput, actions, observed, weights) -> None:
         b, steps = actions.shape[:2]

@@ -159,10 +159,14 @@ class SelfAttentionStack(nn.Module):
             )
             for _ in range(config.vl_num_layers)
         )
+        self.gradient_checkpointing = False  # set by `gradient_checkpointing_enable()`
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         for block in self.transformer_blocks:
-            tokens = block(tokens)
+            if self.gradient_checkpointing and self.training:
+                tokens = self._gradient_checkpointing_func(block.__call__, tokens)
+            else:
+                tokens = block(tokens)
         return tokens
 
 
@@ -208,6 +212,7 @@ class DiT(nn.Module):
         self.norm_out = nn.LayerNorm(dim, eps=NORM_OUT_EPS, elementwise_affine=False)
         self.proj_out_1 = nn.Linear(dim, 2 * dim)
         self.proj_out_2 = nn.Linear(dim, dim)
+        self.gradient_checkpointing = False  # set by `gradient_checkpointing_enable()`
 
     def memory_key_values(self, memory: torch.Tensor) -> list[KeyValue | None]:
         """Per block, the keys/values of the VL memory (None for self-attention blocks)."""
@@ -223,12 +228,20 @@ class DiT(nn.Module):
         memory: torch.Tensor | None = None,
         memory_kv: list[KeyValue | None] | None = None,
     ) -> torch.Tensor:
-        """(B, H, D) action tokens -> (B, H, D); give the memory or its precomputed keys/values."""
-        if memory_kv is None:
+        """(B, H, D) action tokens -> (B, H, D); give the memory or its precomputed keys/values.
+
+        With gradient checkpointing (training), each block recomputes its keys/values from the
+        memory in the backward pass instead of keeping them."""
+        checkpointing = self.gradient_checkpointing and self.training and memory is not None
+        if memory_kv is None and not checkpointing:
             memory_kv = self.memory_key_values(memory)
         temb = self.timestep_encoder(timestep)
-        for block, key_value in zip(self.transformer_blocks, memory_kv, strict=True):
-            tokens = block(tokens, temb, key_value=key_value)
+        for index, block in enumerate(self.transformer_blocks):
+            if checkpointing:
+                context = memory if block.is_cross_attention else None
+                tokens = self._gradient_checkpointing_func(block.__call__, tokens, temb, context)
+            else:
+                tokens = block(tokens, temb, key_value=memory_kv[index])
         shift, scale = self.proj_out_1(F.silu(temb)).chunk(2, dim=-1)
         tokens = self.norm_out(tokens) * (1 + scale[:, None]) + shift[:, None]
         return self.proj_out_2(tokens)

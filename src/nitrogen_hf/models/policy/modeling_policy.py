@@ -39,6 +39,7 @@ class NitroGenPolicy(NitroGenHubMixin, PreTrainedModel):
     base_model_prefix = "nitrogen_policy"
     main_input_name = "pixel_values"
     _supports_sdpa = True
+    supports_gradient_checkpointing = True  # the tower, the VL stack and the DiT blocks
     _no_split_modules = ["TransformerBlock"]
 
     def __init__(self, config: NitroGenPolicyConfig):
