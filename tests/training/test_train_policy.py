@@ -5,11 +5,10 @@ import torch
 
 from nitrogen_hf.cli import main
 from nitrogen_hf.data.windows import collate_windows
-from nitrogen_hf.models.policy import NitroGenPolicy
+from nitrogen_hf.models.policy import NitroGenPolicy, load_policy
 from nitrogen_hf.training.train_policy import (
     build_mixture,
     build_policy,
-    load_policy,
     policy_loss,
     policy_preset,
     train_policy,
@@ -125,3 +124,46 @@ def test_fresh_policy_with_a_pretrained_vision_tower(sprite_dataset, tmp_path):
     for key, value in tower.state_dict().items():
         assert torch.equal(model.vision_encoder.state_dict()[key], value), key
     assert model.config.action_horizon == 4  # the preset's other fields are kept
+
+
+def test_lora_on_a_new_game_trains_its_row_beside_the_adapter(sprite_dataset, tmp_path):
+    """The base knows no 'sprite' game: it gets a row (from the unconditional one), trained
+    with the action encoder as modules_to_save; alpha is the user's; the EMA follows only the
+    trainable weights; base + adapter reload to the same model."""
+    from nitrogen_hf.models.policy import NitroGenPolicyConfig
+
+    torch.manual_seed(0)
+    base = NitroGenPolicy(
+        NitroGenPolicyConfig.tiny(action_horizon=4, num_games=1, game_names=["pong"])
+    )
+    base.save_pretrained(tmp_path / "base")
+    args = ["train-policy", "--data", f"new={sprite_dataset}", "--out", str(tmp_path / "lora"),
+            "--preset", "debug", "--base-model", str(tmp_path / "base"), "--lora-rank", "4",
+            "--lora-alpha", "4", "--lora-train", "action_encoder", "--game-conditioning",
+            "--max-steps", "6", "--lr", "1e-2"]  # fmt: skip
+    assert main(args) == 0
+    adapter = json.loads((tmp_path / "lora" / "adapter_config.json").read_text())
+    assert adapter["lora_alpha"] == 4
+    assert sorted(adapter["modules_to_save"]) == ["action_encoder", "game_embedding"]
+    merged = load_policy(tmp_path / "lora")
+    assert merged.config.game_names == ["pong", "sprite"]
+    rows = merged.game_embedding.weight
+    assert not torch.allclose(rows[2], base.game_embedding.weight[0])  # the new row trained
+    assert not torch.equal(merged.action_encoder.W1.W, base.action_encoder.W1.W)
+    chunk = merged.predict_action(
+        torch.zeros(1, 3, 32, 32, dtype=torch.uint8), game="sprite",
+        generator=torch.Generator().manual_seed(0),
+    )  # fmt: skip
+    assert chunk.vector.shape == (1, 4, 25)
+
+
+def test_game_conditioning_on_a_base_without_game_rows_says_so(sprite_dataset, tmp_path):
+    from nitrogen_hf.models.policy import NitroGenPolicyConfig
+
+    NitroGenPolicy(NitroGenPolicyConfig.tiny(action_horizon=4)).save_pretrained(tmp_path / "b")
+    config = policy_preset(
+        "debug", [f"new={sprite_dataset}"], tmp_path / "lora", base_model=str(tmp_path / "b"),
+        lora_rank=4, game_conditioning=True,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="has no game embedding"):
+        build_policy(config, ["sprite"])

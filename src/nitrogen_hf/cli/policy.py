@@ -28,6 +28,16 @@ def _add_train_policy(sub: argparse._SubParsersAction) -> None:
         "--lora-rank", type=int, help="fine-tune --base-model with a LoRA adapter of this rank"
     )
     p.add_argument(
+        "--lora-alpha", type=float, help="LoRA scaling numerator (default: 2 x --lora-rank)"
+    )
+    p.add_argument(
+        "--lora-train",
+        nargs="+",
+        default=(),
+        choices=("action_encoder", "action_decoder", "game_embedding", "position_embedding"),
+        help="modules trained in full beside the adapter (new games' rows are added anyway)",
+    )
+    p.add_argument(
         "--vision-pretrained",
         help="start a fresh policy's tower from these weights, e.g. google/siglip2-base-patch16-256",
     )
@@ -48,6 +58,8 @@ def _run_train_policy(args: argparse.Namespace) -> int:
         videos_dir=args.videos,
         base_model=args.base_model,
         lora_rank=args.lora_rank,
+        lora_alpha=args.lora_alpha,
+        lora_modules_to_save=tuple(args.lora_train),
         game_conditioning=args.game_conditioning,
         vision_pretrained=args.vision_pretrained,
     )

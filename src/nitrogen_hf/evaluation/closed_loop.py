@@ -88,7 +88,7 @@ def evaluate_policy(config: PolicyEvalConfig) -> dict:
     """Closed-loop returns of the policy (with CI) beside random and expert; writes results.json."""
     from nitrogen_hf.envs.atari import make_env
     from nitrogen_hf.envs.gamepad_env import GamepadActionWrapper, PolicyAgent
-    from nitrogen_hf.training.train_policy import load_policy
+    from nitrogen_hf.models.policy.loading import load_policy
 
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -324,7 +324,7 @@ def policy_chunk(
     import torch
 
     from nitrogen_hf.hub.timeline import chunk_rows, plot_action_chunk
-    from nitrogen_hf.training.train_policy import load_policy
+    from nitrogen_hf.models.policy.loading import load_policy
 
     if image is None:
         raise SpaceInputError("Upload a game frame (an image) first, or click the example.")

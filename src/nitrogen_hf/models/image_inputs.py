@@ -22,7 +22,7 @@ def _is_pil_image(value) -> bool:
 
 def _one_array(value) -> torch.Tensor:
     if _is_pil_image(value):
-        value = np.asarray(value.convert("RGB"))
+        value = np.array(value.convert("RGB"))  # a writable copy
     if isinstance(value, np.ndarray):
         value = torch.from_numpy(np.ascontiguousarray(value))
     if not isinstance(value, torch.Tensor):

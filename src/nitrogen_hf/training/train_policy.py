@@ -34,6 +34,9 @@ class PolicyTrainingConfig:
     game_conditioning: bool = False  # a game-id token learned from the data's game names
     lora_rank: int | None = None  # LoRA adapter on base_model; saves only the adapter
     lora_alpha: float | None = None  # defaults to 2 x rank
+    # Modules trained in full beside the adapter (peft's modules_to_save), e.g. the action
+    # encoder/decoder for a new controller; game_embedding is added when new games get rows.
+    lora_modules_to_save: tuple[str, ...] = ()
     backend: str = "auto"
     train: TrainConfig | None = None
 
@@ -124,7 +127,13 @@ def build_policy(config: PolicyTrainingConfig, games: list[str]):
 
     if config.base_model:
         model = NitroGenPolicy.from_pretrained(config.base_model)
-        return add_lora(model, config.lora_rank, config.lora_alpha) if config.lora_rank else model
+        added = model.add_games(games) if config.game_conditioning else []
+        if added:
+            logger.info("new game rows in %s: %s", config.base_model, added)
+        if not config.lora_rank:
+            return model
+        train_also = set(config.lora_modules_to_save) | ({"game_embedding"} if added else set())
+        return add_lora(model, config.lora_rank, config.lora_alpha, sorted(train_also))
     preset = getattr(NitroGenPolicyConfig, config.policy_preset, None)
     if preset is None:
         raise ValueError(
@@ -151,15 +160,27 @@ _NOT_CONFIG_FIELDS = {
 }
 
 
-def add_lora(model, rank: int, alpha: float | None = None):
-    """Wrap the policy's attention/MLP projections with LoRA adapters (peft); the rest is frozen."""
+# Top-level policy modules that may be trained in full beside a LoRA adapter.
+LORA_MODULES_TO_SAVE = ("action_encoder", "action_decoder", "game_embedding", "position_embedding")
+
+
+def add_lora(model, rank: int, alpha: float | None = None, modules_to_save=()):
+    """Wrap the policy's attention/MLP projections with LoRA adapters (peft); the rest is
+    frozen except `modules_to_save`, which are trained in full and saved with the adapter."""
     from peft import LoraConfig, get_peft_model
 
+    unknown = sorted(set(modules_to_save) - set(LORA_MODULES_TO_SAVE))
+    if unknown:
+        raise ValueError(f"modules_to_save {unknown}: choose from {LORA_MODULES_TO_SAVE}")
+    missing = [name for name in modules_to_save if getattr(model, name, None) is None]
+    if missing:
+        raise ValueError(f"the base policy has no {missing} to train")
     lora = LoraConfig(
         r=rank,
         lora_alpha=alpha or 2 * rank,
         target_modules=_lora_module_names(model),
         lora_dropout=0.0,
+        modules_to_save=list(modules_to_save) or None,
     )
     return get_peft_model(model, lora)
 
@@ -246,29 +267,18 @@ def train_policy(config: PolicyTrainingConfig) -> dict:
     return summary
 
 
-def load_policy(path: str | Path):
-    """A trained policy folder, or a LoRA adapter folder (base + adapter, merged) -> NitroGenPolicy."""
-    from nitrogen_hf.models.policy import NitroGenPolicy
-
-    path = Path(path)
-    if not (path / "adapter_config.json").is_file():
-        return NitroGenPolicy.from_pretrained(path)
-    import json
-
-    from peft import PeftModel
-
-    base_path = json.loads((path / "adapter_config.json").read_text())["base_model_name_or_path"]
-    base = NitroGenPolicy.from_pretrained(base_path)
-    return PeftModel.from_pretrained(base, path).merge_and_unload()
-
-
 def _policy_config(model):
     return model.base_model.model.config if hasattr(model, "peft_config") else model.config
 
 
 def _save_policy(model, output_dir: Path) -> None:
-    """save_pretrained writes the whole policy, or only the LoRA adapter for a peft model."""
+    """save_pretrained writes the whole policy, or only the LoRA adapter for a peft model (with
+    the game names the adapted policy has, which its base may lack)."""
+    from nitrogen_hf.models.policy.loading import save_adapter_games
+
     model.save_pretrained(output_dir)
+    if hasattr(model, "peft_config"):
+        save_adapter_games(model.base_model.model, output_dir)
 
 
 def _summary(config: PolicyTrainingConfig, result: TrainResult, model, sources) -> dict:

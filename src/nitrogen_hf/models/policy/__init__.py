@@ -4,6 +4,7 @@ from transformers import AutoConfig, AutoModel
 
 from .configuration_policy import NitroGenPolicyConfig
 from .convert_nitrogen import convert_nitrogen_checkpoint, load_nitrogen_checkpoint
+from .loading import load_policy
 from .modeling_policy import NitroGenPolicy
 from .processing_policy import ActionChunk
 
@@ -16,4 +17,5 @@ __all__ = [
     "NitroGenPolicyConfig",
     "convert_nitrogen_checkpoint",
     "load_nitrogen_checkpoint",
+    "load_policy",
 ]

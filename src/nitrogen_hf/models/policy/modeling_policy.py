@@ -127,6 +127,30 @@ class NitroGenPolicy(NitroGenHubMixin, PreTrainedModel):
             raise ValueError(f"got {len(ids)} games for a batch of {batch_size}")
         return ids
 
+    def add_games(self, names: Sequence[str]) -> list[str]:
+        """Give games this policy has no row for their own embedding rows, started as copies of
+        the unconditional row 0 (a new game plays as the unconditional policy until trained).
+        Returns the names added, in order; for LoRA, train `game_embedding` beside the adapter."""
+        if self.game_embedding is None:
+            raise ValueError(
+                "this policy has no game embedding (num_games=0): it cannot condition on games; "
+                "train it without game conditioning"
+            )
+        known = list(self.config.game_names or [])
+        if len(known) != self.config.num_games:
+            raise ValueError(
+                f"the {self.config.num_games} game rows of this policy have no names; give them "
+                "(e.g. convert-nitrogen --games) before adding games"
+            )
+        new = [name for name in dict.fromkeys(names) if name and name not in known]
+        if new:
+            old = self.game_embedding.weight.data
+            rows = torch.cat([old, old[:1].expand(len(new), -1)])
+            self.game_embedding = nn.Embedding.from_pretrained(rows.clone(), freeze=False)
+            self.config.num_games += len(new)
+            self.config.game_names = known + new
+        return new
+
     def _game_row(self, game: Integral | str) -> int:
         names = self.config.game_names or []
         if isinstance(game, str):
