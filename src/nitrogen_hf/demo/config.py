@@ -34,6 +34,7 @@ class DemoScale:
     eval_seconds: float = 45.0
     holdout: float = 0.2  # of the IDM's sticky videos, held out for its evaluation
     label_min_confidence: float | None = None  # None: the IDM's calibrated threshold
+    label_filters: bool = True  # False: keep every pseudo-label (an untrained IDM's too)
     lam_preset: str = "cpu"  # the latent-action section (--with-lam)
     lam_max_steps: int | None = None  # None: the preset's minutes decide
 
@@ -68,7 +69,8 @@ SCALES = {
         expert_episodes=4, labeled_fraction=0.25, sticky_episodes=3, unseen_episodes=1, episode_seconds=6.0,
         idm_preset="debug", idm_minutes=None, idm_steps=30, idm_num_frames=4,
         policy_preset="debug", policy_minutes=None, policy_steps=10, eval_episodes=1, eval_seconds=6.0, holdout=0.34,
-        label_min_confidence=0.0,  # a 30-step IDM is not calibrated: keep its labels to run every stage
+        label_min_confidence=0.0,
+        label_filters=False,  # a 30-step IDM is not calibrated: keep its labels to run every stage
         lam_preset="debug",
         lam_max_steps=20,
     ),

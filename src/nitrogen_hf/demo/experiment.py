@@ -185,8 +185,9 @@ class Demo:
             min_active_fraction=0.0,
             min_chunk_seconds=0.0,
         )
+        filtered = FilterConfig(min_confidence=self.scale.label_min_confidence)
         filters = {
-            "filtered": FilterConfig(min_confidence=self.scale.label_min_confidence),
+            "filtered": filtered if self.scale.label_filters else unfiltered,
             "unfiltered": unfiltered,
         }
         reports = {name: self._label_by_game(name, config) for name, config in filters.items()}
@@ -333,11 +334,16 @@ def run_demo(out: Path, scale: str = "small", seed: int = 0, with_lam: bool = Fa
 
 
 def _lam_section(demo: Demo) -> dict:
-    from nitrogen_hf.evaluation.lam_eval import (
-        run_lam_section,
-    )  # added with the latent action model
+    from nitrogen_hf.demo.lam_section import run_lam_section
 
-    return run_lam_section(demo.out, demo.path("ds", "idm"), demo.path("ds", "unseen"))
+    return run_lam_section(
+        demo.path("lam"),
+        demo.path("ds", "idm"),
+        demo.path("ds", "unseen"),
+        preset=demo.scale.lam_preset,
+        max_steps=demo.scale.lam_max_steps,
+        seed=demo.seed,
+    )
 
 
 def _recording_counts(root: Path) -> dict:

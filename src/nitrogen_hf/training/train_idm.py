@@ -11,7 +11,7 @@ import torch
 
 from nitrogen_hf.data.files import write_json_atomic
 from nitrogen_hf.training.augment import AugmentConfig, augment_window_batch
-from nitrogen_hf.training.trainer import TrainConfig, TrainResult, train
+from nitrogen_hf.training.trainer import TrainConfig, TrainResult, seed_everything, train
 
 logger = logging.getLogger("nitrogen_hf")
 
@@ -170,6 +170,7 @@ def train_idm(config: IDMTrainingConfig) -> dict:
 
     chunks = load_chunk_dataset(config.data, config.train_split, videos_dir=config.videos_dir)
     trained_dims = trained_dims_of(chunks.select_columns(["observed"]))
+    seed_everything(config.train.seed)
     model = build_idm(config.model, trained_dims)
     windows = WindowConfig.idm(
         config.model.num_frames,

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from nitrogen_hf.data.files import write_json_atomic
-from nitrogen_hf.training.trainer import TrainConfig, TrainResult, train
+from nitrogen_hf.training.trainer import TrainConfig, TrainResult, seed_everything, train
 
 logger = logging.getLogger("nitrogen_hf")
 
@@ -228,6 +228,7 @@ def train_lam(config: LAMTrainingConfig) -> dict:
     `training_summary.json`) with the codebook's use over the last logged steps."""
     from nitrogen_hf.data.windows import collate_windows
 
+    seed_everything(config.train.seed)
     model = build_lam(config.model)
     dataset = _window_dataset(
         config.data,
@@ -267,6 +268,7 @@ def train_world_model(config: WorldModelTrainingConfig) -> dict:
             frame_size=tuple(lam.config.frame_size),
         )
     codes = lam.config.codebook_size if lam is not None else 8
+    seed_everything(config.train.seed)
     model = build_world_model(options, num_latent_actions=codes)
     dataset = _window_dataset(
         config.data,

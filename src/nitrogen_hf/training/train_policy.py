@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from nitrogen_hf.data.files import write_json_atomic
-from nitrogen_hf.training.trainer import TrainConfig, TrainResult, train
+from nitrogen_hf.training.trainer import TrainConfig, TrainResult, seed_everything, train
 
 logger = logging.getLogger("nitrogen_hf")
 
@@ -240,6 +240,7 @@ def train_policy(config: PolicyTrainingConfig) -> dict:
 
     sources = [parse_source_spec(s) for s in config.data]
     games = data_games(sources, config.split) if config.game_conditioning else []
+    seed_everything(config.train.seed)
     model = build_policy(config, games)
     policy_config = _policy_config(model)
     dataset = build_mixture(

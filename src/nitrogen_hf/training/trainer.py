@@ -85,6 +85,14 @@ class TrainResult:
         return self.samples / max(self.seconds, 1e-9)
 
 
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch before a model is built: its initial weights (not only the
+    training after them) must be the same in every run of the same config."""
+    from accelerate.utils import set_seed
+
+    set_seed(seed)
+
+
 def make_accelerator(config: TrainConfig):
     """Accelerator with the run's precision, accumulation and trackers (see TrainConfig)."""
     import os
