@@ -191,7 +191,7 @@ def machine() -> dict:
 
 
 def run(config: BenchConfig) -> dict:
-    from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset
+    from nitrogen_hf.data.build import BuildConfig, build_dataset
 
     with tempfile.TemporaryDirectory(prefix="bench_data_") as tmp:
         root = Path(tmp)

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nitrogen_hf.data.build import BuildConfig, build_dataset
 from nitrogen_hf.data.files import write_json_atomic
-from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset
 from nitrogen_hf.envs.recorder import RecordConfig, record
 from nitrogen_hf.evaluation.identifiability import (
     IdentifiabilityConfig,

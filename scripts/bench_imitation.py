@@ -14,8 +14,8 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+from nitrogen_hf.data.build import BuildConfig, build_dataset
 from nitrogen_hf.data.files import write_json_atomic
-from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset
 from nitrogen_hf.demo.config import POLICY_64PX
 from nitrogen_hf.envs.recorder import RecordConfig, record
 from nitrogen_hf.evaluation.closed_loop import PolicyEvalConfig, evaluate_policy

@@ -98,7 +98,7 @@ def upscale_videos(videos: list[Path], out: Path, size: tuple[int, int]) -> list
 
 def validation_fraction(video_ids: list[str], wanted: int = 2) -> float:
     """Smallest fraction (in steps of 0.05, at most 0.5) putting `wanted` videos in validation."""
-    from nitrogen_hf.data.hub_dataset import split_of
+    from nitrogen_hf.data.build import split_of
 
     for fraction in np.arange(0.05, 0.51, 0.05):
         if sum(split_of(v, float(fraction)) == "validation" for v in video_ids) >= wanted:
@@ -110,7 +110,7 @@ def train_default_idm(
     games: list[str], episodes: int, minutes: float, work: Path
 ) -> tuple[Path, dict]:
     """The `cpu` preset trained for `minutes` on overlay recordings, calibrated on held-out ones."""
-    from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset
+    from nitrogen_hf.data.build import BuildConfig, build_dataset
     from nitrogen_hf.training.train_idm import idm_preset, train_idm
 
     recordings = record_episodes(games, episodes, 60.0, True, TRAIN_SEED, work / "train_rec")

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import torch
 
+from nitrogen_hf.data.build import BuildConfig, build_dataset
 from nitrogen_hf.data.files import write_json_atomic
-from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset
 from nitrogen_hf.demo.lam_section import LAMSectionConfig, lam_markdown, lam_section
 from nitrogen_hf.envs.recorder import RecordConfig, record
 

@@ -61,7 +61,7 @@ def make_sprite_dataset(root, num_videos: int = 6, num_frames: int = 120, chunk:
     from pathlib import Path
 
     from nitrogen_hf.actions import ATARI_ACTIONS, AtariActionMap
-    from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset, split_of
+    from nitrogen_hf.data.build import BuildConfig, build_dataset, split_of
     from nitrogen_hf.data.metadata import ChunkMetadata, OriginalVideo
     from nitrogen_hf.data.nitrogen_writer import write_chunk
     from nitrogen_hf.data.video_writer import write_mp4

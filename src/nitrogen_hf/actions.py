@@ -189,7 +189,13 @@ class GamepadActions:
 
 def _button_column(table: pa.Table, name: str) -> np.ndarray:
     column = table.column(name).to_numpy(zero_copy_only=False)
-    values = np.nan_to_num(np.asarray(column, dtype=np.float64), nan=0.0)
+    values = np.asarray(column, dtype=np.float64)
+    missing = np.flatnonzero(np.isnan(values))  # NaN or null: neither pressed nor not
+    if len(missing):
+        raise ValueError(
+            f"button column '{name}' has {len(missing)} missing (NaN/null) values, "
+            f"first at row {missing[0]}"
+        )
     if not np.isin(values, (0.0, 1.0)).all():
         raise ValueError(f"button column '{name}' has values other than 0/1")
     return values.astype(np.uint8)
@@ -197,16 +203,19 @@ def _button_column(table: pa.Table, name: str) -> np.ndarray:
 
 def _stick_column(table: pa.Table, name: str) -> np.ndarray:
     values = table.column(name).to_pylist()
-    out = np.zeros((len(values), 2), np.float32)
+    out = np.zeros((len(values), 2), np.float64)
     for i, xy in enumerate(values):
-        if xy is None:
-            continue
+        if xy is None or any(v is None for v in xy):
+            raise ValueError(f"stick column '{name}' row {i} is missing (null)")
         if len(xy) != 2:
             raise ValueError(f"stick column '{name}' row {i} has {len(xy)} values, expected [x, y]")
         out[i] = xy
+    bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
+    if len(bad):
+        raise ValueError(f"stick column '{name}' has NaN/inf values, first at row {bad[0]}")
     if np.abs(out).max(initial=0.0) > 1.0 + 1e-6:
         raise ValueError(f"stick column '{name}' has values outside [-1, 1]")
-    return np.clip(out, -1.0, 1.0)
+    return np.clip(out, -1.0, 1.0).astype(np.float32)
 
 
 # --- Atari (ALE) ----------------------------------------------------------------------------

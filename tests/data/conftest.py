@@ -211,7 +211,7 @@ def hub_corpus(tmp_path_factory) -> Corpus:
 @pytest.fixture(scope="session")
 def hub_built(hub_corpus, tmp_path_factory):
     """The corpus built into a dataset folder (train and validation by video)."""
-    from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset
+    from nitrogen_hf.data.build import BuildConfig, build_dataset
 
     out = tmp_path_factory.mktemp("hub_built")
     config = BuildConfig(

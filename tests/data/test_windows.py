@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
+from nitrogen_hf.data.build import BuildConfig, build_dataset
 from nitrogen_hf.data.frames import prepare_frames
-from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset, load_chunk_dataset
+from nitrogen_hf.data.hub_dataset import load_chunk_dataset
 from nitrogen_hf.data.nitrogen_writer import write_chunk
 from nitrogen_hf.data.video import open_video
 from nitrogen_hf.data.windows import (

@@ -100,7 +100,7 @@ def _add_build_dataset(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_build_dataset(args: argparse.Namespace) -> int:
-    from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset
+    from nitrogen_hf.data.build import BuildConfig, build_dataset
 
     config = BuildConfig(
         actions=list(args.actions),

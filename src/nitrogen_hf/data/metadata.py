@@ -23,6 +23,10 @@ KNOWN_FIELDS = {
 }
 
 
+# `duration` may differ from end_time - start_time by rounding (released files: ~1 frame).
+DURATION_TOLERANCE = 0.01
+
+
 class MetadataError(ValueError):
     """A chunk's metadata.json lacks a required field or holds an impossible value."""
 
@@ -106,7 +110,11 @@ class ChunkMetadata:
             y0, y1 = max(0, min(y0, height)), max(0, min(y1, height))
         x0, y0 = max(0, x0), max(0, y0)
         if x1 <= x0 or y1 <= y0:
-            return None
+            raise MetadataError(
+                f"bbox_controller_overlay {list(self.bbox_controller_overlay)} lies outside the "
+                f"{self.original_video.resolution} frame: a wrong box or resolution would let "
+                "the overlay through unmasked"
+            )
         return x0, y0, x1 - x0, y1 - y0
 
     def to_json(self) -> dict[str, Any]:
@@ -150,6 +158,15 @@ class ChunkMetadata:
             raise MetadataError(
                 f"original_video.end_time ({original.end_time}) <= start_time ({original.start_time})"
             )
+        span = original.end_time - original.start_time
+        if (
+            original.duration is not None
+            and abs(original.duration - span) > DURATION_TOLERANCE * span
+        ):
+            raise MetadataError(
+                f"original_video.duration ({original.duration}) contradicts end_time - start_time "
+                f"({span:.6g}); the chunk's fps would be wrong"
+            )
         chunk_size = data.get("chunk_size")
         if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size <= 0:
             raise MetadataError(
@@ -168,6 +185,7 @@ class ChunkMetadata:
             extra={k: v for k, v in data.items() if k not in KNOWN_FIELDS},
         )
         meta.fps  # noqa: B018 - validates that fps can be derived
+        meta.overlay_box()  # validates the box against the resolution, when there is one
         return meta
 
 
@@ -218,11 +236,21 @@ def _resolution(value: Any) -> tuple[int, int] | None:
 
 
 def _overlay(value: Any) -> tuple[float, float, float, float] | None:
+    """The overlay box, refused when masking it could not work: the overlay shows the answer."""
     if value is None:
         return None
     if not isinstance(value, list | tuple) or len(value) != 4:
         raise MetadataError(f"bbox_controller_overlay must be [x, y, w, h], got {value!r}")
-    return tuple(float(v) for v in value)  # type: ignore[return-value]
+    try:
+        box = tuple(float(v) for v in value)
+    except (TypeError, ValueError) as error:
+        raise MetadataError(f"bbox_controller_overlay is not numbers: {value!r}") from error
+    if not all(math.isfinite(v) for v in box) or box[2] <= 0 or box[3] <= 0:
+        raise MetadataError(
+            f"bbox_controller_overlay {list(value)} has no positive width and height: the "
+            "overlay could not be masked and would leak the actions into the model's input"
+        )
+    return box  # type: ignore[return-value]
 
 
 def _game_area(value: Any) -> dict[str, float] | None:

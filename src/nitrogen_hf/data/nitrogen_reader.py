@@ -63,18 +63,34 @@ class Chunk:
 
 def iter_chunks(path: str | Path, skips: SkipLog | None = None) -> Iterator[Chunk]:
     """Chunks of a shard file, an extracted shard folder, or a folder of shards, in order."""
-    path = Path(path)
     skips = skips if skips is not None else SkipLog()
+    for source in chunk_sources(path):
+        yield from iter_source(source, skips)
+
+
+def chunk_sources(path: str | Path) -> list[Path]:
+    """The units a path holds, in reading order: its shard files, then (for a folder) the
+    folder itself for the chunks extracted in it. Jobs resume source by source."""
+    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such shard file or folder")
     if path.is_file():
         if not path.name.endswith(SHARD_SUFFIXES):
             raise ValueError(f"{path}: expected a .tar.gz shard or a folder of chunks")
-        yield from _iter_tar(path, skips)
-        return
-    for shard in sorted(p for p in path.rglob("*") if p.name.endswith(SHARD_SUFFIXES)):
-        yield from _iter_tar(shard, skips)
-    yield from _iter_folder(path, skips)
+        return [path]
+    return [*sorted(p for p in path.rglob("*") if p.name.endswith(SHARD_SUFFIXES)), path]
+
+
+def iter_source(source: Path, skips: SkipLog) -> Iterator[Chunk]:
+    """Chunks of one source of `chunk_sources`: a shard, or a folder's extracted chunks. A
+    shard with no chunk at all is recorded (`empty_shard`), never passed over in silence."""
+    before, count = len(skips), 0
+    chunks = _iter_tar(source, skips) if source.is_file() else _iter_folder(source, skips)
+    for chunk in chunks:
+        count += 1
+        yield chunk
+    if source.is_file() and count == 0 and len(skips) == before:
+        skips.add("empty_shard", source, "the shard holds no chunk (no metadata.json files)")
 
 
 def parse_chunk(name: str, files: dict[str, bytes], origin: str) -> Chunk:

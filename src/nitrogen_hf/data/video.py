@@ -23,18 +23,75 @@ class VideoError(RuntimeError):
     """A video that cannot be opened or decoded (the message names the file)."""
 
 
+class UntrustedTiming(VideoError):
+    """A video whose frame timestamps cannot place frames in time (missing or repeated)."""
+
+
 def frame_index_at(seconds: float, fps: float) -> int:
     """Index of the frame on screen at `seconds` (tolerant to float error at frame edges)."""
     return max(0, math.floor(seconds * fps + 1e-6))
 
 
+# A frame counts as on screen from this long before its timestamp (float error at frame edges).
+EDGE_SECONDS = 1e-6
+# A video is constant-rate when no frame's timestamp is off its slot i / fps by this many frames.
+CONSTANT_RATE_TOLERANCE = 0.25
+
+
 def video_frame_indices(
-    start_time: float, steps: np.ndarray | Sequence[int], fps: float, video_fps: float
+    start_time: float,
+    steps: np.ndarray | Sequence[int],
+    fps: float,
+    video_fps: float,
+    frame_times: np.ndarray | None = None,
 ) -> np.ndarray:
     """(N,) int64 video frame on screen at each chunk step (a 30 fps chunk of a 60 fps video
-    takes every other frame); step 0 is `frame_index_at(start_time, video_fps)`."""
+    takes every other frame); step 0 is the frame on screen at `start_time`.
+
+    `frame_times` (from `variable_frame_times`) are the presentation times of a variable-rate
+    video: the frame shown at t is the last one whose timestamp is <= t. Without them the video
+    is taken as constant-rate: frame floor(t * video_fps)."""
     seconds = start_time + np.asarray(steps, dtype=np.float64) / fps
-    return np.maximum(0, np.floor(seconds * video_fps + 1e-6)).astype(np.int64)
+    if frame_times is None:
+        return np.maximum(0, np.floor(seconds * video_fps + EDGE_SECONDS)).astype(np.int64)
+    shown = np.searchsorted(frame_times, seconds + EDGE_SECONDS, side="right") - 1
+    return np.maximum(0, shown).astype(np.int64)
+
+
+def _sorted_pts(path: str | Path) -> tuple[np.ndarray, float]:
+    """(sorted packet timestamps, time base) of the video stream; no decoding."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            packets = [p for p in container.demux(stream) if p.size > 0]
+            time_base = float(stream.time_base)
+    except (av.FFmpegError, IndexError, OSError) as error:
+        raise VideoError(f"{path}: cannot read the frame timestamps: {error}") from error
+    if not packets or any(p.pts is None for p in packets):
+        raise UntrustedTiming(f"{path}: untrusted timing: frames without presentation timestamps")
+    pts = np.sort(np.array([p.pts for p in packets], dtype=np.int64))
+    if (np.diff(pts) <= 0).any():
+        raise UntrustedTiming(f"{path}: untrusted timing: several frames share a timestamp")
+    return pts, time_base
+
+
+def read_frame_times(path: str | Path) -> np.ndarray:
+    """(N,) presentation time of every frame, in seconds from the first, read from the
+    container's packets (no decoding). Raises VideoError when the timestamps are unusable."""
+    pts, time_base = _sorted_pts(path)
+    return (pts - pts[0]) * time_base
+
+
+def variable_frame_times(path: str | Path, fps: float) -> np.ndarray | None:
+    """The frame times of a variable-frame-rate video, or None when frame i is shown at i / fps
+    (then indices follow from the rate alone). Raises VideoError for untrusted timing."""
+    times = read_frame_times(path)
+    slots = np.arange(len(times)) / fps
+    if np.abs(times - slots).max(initial=0.0) <= CONSTANT_RATE_TOLERANCE / fps:
+        return None
+    return times
 
 
 class VideoReader(ABC):
@@ -136,27 +193,21 @@ class PyAVReader(VideoReader):
             self._stream.codec_context.height,
             self._stream.codec_context.width,
         )
-        self._start = (
-            float(self._stream.start_time * self._stream.time_base)
-            if self._stream.start_time
-            else 0.0
-        )
-        self.num_frames = self._count_frames()
+        # Frames are indexed by their timestamps, read once from the packets: exact for
+        # variable-frame-rate files too, where pts x average rate is not the index.
+        pts, time_base = _sorted_pts(path)
+        self._start, self._times = pts[0] * time_base, (pts - pts[0]) * time_base
+        self._tolerance = 0.5 * float(np.diff(self._times).min(initial=1.0 / self.fps))
+        self.num_frames = len(self._times)
         self._frames: Iterator | None = None
         self._next_index = 0
 
-    def _count_frames(self) -> int:
-        if self._stream.frames:
-            return int(self._stream.frames)
-        if self._stream.duration is not None:
-            return round(float(self._stream.duration * self._stream.time_base) * self.fps)
-        return round(float(self._container.duration or 0) / 1e6 * self.fps)
-
     def _index_of(self, frame) -> int:
-        return round((float(frame.pts * frame.time_base) - self._start) * self.fps)
+        seconds = float(frame.pts * frame.time_base) - self._start
+        return int(np.searchsorted(self._times, seconds + self._tolerance) - 1)
 
     def _seek(self, index: int) -> None:
-        target = int((self._start + index / self.fps) / self._stream.time_base)
+        target = int((self._start + self._times[index]) / self._stream.time_base)
         self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
         self._frames = self._container.decode(self._stream)
         self._next_index = -1  # unknown until the first decoded frame

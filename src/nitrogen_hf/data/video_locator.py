@@ -8,9 +8,18 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from nitrogen_hf.data.nitrogen_reader import Chunk
 from nitrogen_hf.data.skips import SkipLog
-from nitrogen_hf.data.video import VIDEO_EXTENSIONS, VideoError, open_video, video_frame_indices
+from nitrogen_hf.data.video import (
+    VIDEO_EXTENSIONS,
+    UntrustedTiming,
+    VideoError,
+    open_video,
+    variable_frame_times,
+    video_frame_indices,
+)
 
 
 class VideoLocator:
@@ -65,22 +74,28 @@ def read_video_map(mapping_file: Path) -> dict[str, Path]:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class VideoInfo:
-    """What a header probe tells about a video file."""
+    """What a probe tells about a video file; `frame_times` only for variable-rate videos."""
 
     path: Path
     fps: float
     num_frames: int
     height: int
     width: int
+    frame_times: np.ndarray | None = None  # (N,) seconds; None: frame i is shown at i / fps
+
+    def frame_indices(self, start_time: float, steps, fps: float) -> np.ndarray:
+        """Video frame on screen at each chunk step, by timestamp."""
+        return video_frame_indices(start_time, steps, fps, self.fps, self.frame_times)
 
 
 class VideoJoiner:
     """Joins chunks to their local videos, probing each video once.
 
     `join(chunk, skips)` returns the chunk's `VideoInfo`, or records why it cannot be used
-    (`missing_video`, `unreadable_video`, `video_too_short`) and returns None.
+    (`missing_video`, `unreadable_video`, `untrusted_timing`, `video_too_short`) and returns
+    None. Variable-frame-rate videos are read by timestamp (`VideoInfo.frame_times`).
     """
 
     def __init__(self, locator: VideoLocator, backend: str = "auto"):
@@ -100,9 +115,18 @@ class VideoJoiner:
             return f"missing_video: no local file for video_id '{video_id}'"
         try:
             with open_video(path, self.backend) as reader:
-                return VideoInfo(path, reader.fps, reader.num_frames, reader.height, reader.width)
+                size = (reader.fps, reader.num_frames, reader.height, reader.width)
         except VideoError as error:
             return f"unreadable_video: {error}"
+        try:
+            times = variable_frame_times(path, size[0])
+        except UntrustedTiming as error:
+            return f"untrusted_timing: {error}"
+        except VideoError as error:
+            return f"unreadable_video: {error}"
+        if times is not None and len(times) != size[1]:
+            return f"untrusted_timing: {path}: {len(times)} timestamps for {size[1]} frames"
+        return VideoInfo(path, *size, frame_times=times)
 
     def join(self, chunk: Chunk, skips: SkipLog) -> VideoInfo | None:
         info = self.probe(chunk.video_id)
@@ -110,13 +134,9 @@ class VideoJoiner:
             kind, message = info.split(": ", 1)
             skips.add(kind, chunk.location, message)
             return None
+        start_time = chunk.metadata.original_video.start_time
         last_needed = int(
-            video_frame_indices(
-                chunk.metadata.original_video.start_time,
-                [chunk.num_frames - 1],
-                chunk.metadata.fps,
-                info.fps,
-            )[0]
+            info.frame_indices(start_time, [chunk.num_frames - 1], chunk.metadata.fps)[0]
         )
         if last_needed >= info.num_frames:
             skips.add(

@@ -128,7 +128,10 @@ def collate_windows(samples: list[dict]) -> dict:
 # --- one chunk ----------------------------------------------------------------------------------
 def chunk_frame_indices(row: dict, steps: np.ndarray, reader: VideoReader) -> np.ndarray:
     """Video frame of each chunk step in the opened file (its fps may differ from the build's)."""
-    indices = video_frame_indices(row["start_time"], steps, row["fps"], reader.fps)
+    if row.get("frame_index") is not None:  # variable frame rate: found by timestamp at build
+        indices = np.asarray(row["frame_index"], np.int64)[np.asarray(steps)]
+    else:
+        indices = video_frame_indices(row["start_time"], steps, row["fps"], reader.fps)
     if len(indices) and indices[-1] >= reader.num_frames:
         raise ChunkError(
             "video_too_short",

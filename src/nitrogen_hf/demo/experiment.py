@@ -80,7 +80,7 @@ class Demo:
 
     # --- 2. datasets and the IDM -----------------------------------------------------------
     def build_idm_datasets(self) -> dict:
-        from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset
+        from nitrogen_hf.data.build import BuildConfig, build_dataset
 
         idm = build_dataset(
             BuildConfig(
@@ -173,7 +173,7 @@ class Demo:
 
     # --- 3. pseudo-labels ------------------------------------------------------------------
     def label(self) -> dict:
-        from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset
+        from nitrogen_hf.data.build import BuildConfig, build_dataset
         from nitrogen_hf.evaluation.label_quality import load_truth, score_pseudo_labels
         from nitrogen_hf.labeling.filters import FilterConfig
 

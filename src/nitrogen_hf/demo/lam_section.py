@@ -84,12 +84,8 @@ def write_labeled_subset(data: str, out: Path, fraction: float, seed: int = 0) -
     folders can share, and would then return the other folder's rows)."""
     import datasets
 
-    from nitrogen_hf.data.hub_dataset import (
-        CHUNK_FEATURES,
-        DATA_DIR,
-        load_chunk_dataset,
-        write_readme,
-    )
+    from nitrogen_hf.data.build import write_readme
+    from nitrogen_hf.data.hub_dataset import CHUNK_FEATURES, DATA_DIR, load_chunk_dataset
 
     summary_file = Path(out) / "labeled_subset.json"
     if summary_file.is_file():

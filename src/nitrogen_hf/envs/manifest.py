@@ -7,14 +7,11 @@ and chunks are complete, which makes it the resume marker.
 
 from __future__ import annotations
 
-import fcntl
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from nitrogen_hf.data.files import write_json_atomic
+from nitrogen_hf.data.files import file_lock, write_json_atomic
 from nitrogen_hf.data.nitrogen_reader import METADATA_FILE, PROCESSED_FILE
 
 MANIFEST_FILE = "recording.json"
@@ -69,13 +66,6 @@ def is_complete(out: Path, entry: dict[str, Any] | None, wanted: dict[str, Any])
     return bool(entry.get("chunks")) and chunks_done and (out / entry["video"]).is_file()
 
 
-@contextmanager
-def _locked(out: Path) -> Iterator[None]:
+def _locked(out: Path):
     """Exclusive lock on `<out>/.recording.json.lock` for a read-merge-write."""
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / f".{MANIFEST_FILE}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock(out / f".{MANIFEST_FILE}.lock")

@@ -89,7 +89,7 @@ def record_example(config: DemoConfig) -> Path:
 
 def record_training_data(config: DemoConfig, work: Path) -> Path:
     """Walkthrough recordings with their kept-aside labels, built into a dataset."""
-    from nitrogen_hf.data.hub_dataset import BuildConfig, build_dataset
+    from nitrogen_hf.data.build import BuildConfig, build_dataset
     from nitrogen_hf.envs.recorder import RecordConfig, record
 
     record(

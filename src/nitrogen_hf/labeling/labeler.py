@@ -46,12 +46,21 @@ class VideoLabels:
         return len(self.frame_index)
 
 
-def sampled_frames(num_video_frames: int, video_fps: float, fps: float | None) -> np.ndarray:
-    """(N,) video frame index of each labeled frame: all of them, or every one at `fps`."""
-    if fps is None or fps >= video_fps:
+def sampled_frames(
+    num_video_frames: int,
+    video_fps: float,
+    fps: float | None,
+    frame_times: np.ndarray | None = None,
+) -> np.ndarray:
+    """(N,) video frame index of each labeled frame, at a fixed rate: every frame of a
+    constant-rate video (or one per 1/fps), and for a variable-rate one (`frame_times`) the
+    frame on screen at each tick of the rate, so labels keep the video's own timing."""
+    if frame_times is None and (fps is None or fps >= video_fps):
         return np.arange(num_video_frames)
-    count = int(np.ceil(num_video_frames * fps / video_fps))
-    index = video_frame_indices(0.0, np.arange(count), fps, video_fps)
+    rate = video_fps if fps is None else min(fps, video_fps)
+    duration = num_video_frames / video_fps if frame_times is None else frame_times[-1] + 1 / rate
+    count = int(np.ceil(duration * rate - 1e-6))
+    index = video_frame_indices(0.0, np.arange(count), rate, video_fps, frame_times)
     return index[index < num_video_frames]
 
 
@@ -139,14 +148,16 @@ def label_video(
     batch_size: int = 64,
     decode_batch: int = 32,
     prefetch_batches: int = 4,
+    frame_times: np.ndarray | None = None,
 ) -> VideoLabels:
     """Label every sampled frame of `reader` with `model` (a NitroGenIDM), segment by segment,
-    decoding up to `prefetch_batches` batches ahead in a background thread (0: inline)."""
+    decoding up to `prefetch_batches` batches ahead in a background thread (0: inline).
+    `frame_times`: the timestamps of a variable-rate video (see `sampled_frames`)."""
     if reader.num_frames < 1 or reader.fps <= 0:
         raise VideoError(
             f"{reader.path}: no frames to label ({reader.num_frames} at {reader.fps} fps)"
         )
-    frame_index = sampled_frames(reader.num_frames, reader.fps, fps)
+    frame_index = sampled_frames(reader.num_frames, reader.fps, fps, frame_times)
     rate = reader.fps if fps is None else min(fps, reader.fps)
     n = len(frame_index)
     vector = np.zeros((max(n - 1, 0), ACTION_DIM), np.float32)

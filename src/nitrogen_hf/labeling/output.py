@@ -12,13 +12,17 @@ the new one, and a re-run relabels exactly the videos without a valid marker.
 
 from __future__ import annotations
 
-import glob
 import json
 import shutil
 from pathlib import Path
 
 from nitrogen_hf.actions import GamepadActions
-from nitrogen_hf.data.files import replace_folder, temporary_sibling, write_json_atomic
+from nitrogen_hf.data.files import (
+    remove_leftovers,
+    replace_folder,
+    temporary_sibling,
+    write_json_atomic,
+)
 from nitrogen_hf.data.metadata import ChunkMetadata, OriginalVideo
 from nitrogen_hf.data.nitrogen_writer import chunk_folder_name, write_chunk
 
@@ -73,7 +77,7 @@ def write_video_chunks(
     once; returns the chunk folders relative to OUT/actions. No chunks: the folder is removed."""
     root = Path(out) / ACTIONS_DIR
     root.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(root, video_id)
+    remove_leftovers(root, video_id)  # a killed job's (the job lock keeps out live ones)
     target = root / video_id
     if not chunks:
         if target.exists():
@@ -87,13 +91,6 @@ def write_video_chunks(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return [chunk_folder_name(video_id, int(m.chunk_id)) for m, _, _ in chunks]
-
-
-def remove_stale_staging(root: Path, video_id: str) -> None:
-    """Delete hidden staging copies of `video_id` left by a killed job (one job per OUT)."""
-    prefix = glob.escape(str(root / f".{video_id}"))
-    for leftover in glob.glob(prefix + ".tmp-*") + glob.glob(prefix + ".old-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def marker_path(out: Path, video_id: str) -> Path:
@@ -112,8 +109,7 @@ def read_marker(out: Path, video_id: str) -> dict | None:
 def write_marker(out: Path, marker: dict) -> None:
     """Write the done marker atomically (after removing temporary files of a killed write)."""
     path = marker_path(out, marker["video_id"])
-    for leftover in glob.glob(glob.escape(str(path.with_name(f".{path.name}"))) + ".tmp-*"):
-        Path(leftover).unlink(missing_ok=True)
+    remove_leftovers(path.parent, path.name)
     write_json_atomic(path, marker)
 
 

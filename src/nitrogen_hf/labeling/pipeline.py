@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from nitrogen_hf.actions import GamepadActions
-from nitrogen_hf.data.files import write_json_atomic
+from nitrogen_hf.data.files import file_lock, write_json_atomic
 from nitrogen_hf.data.skips import SkipLog
-from nitrogen_hf.data.video import VIDEO_EXTENSIONS, VideoError
+from nitrogen_hf.data.video import VIDEO_EXTENSIONS, UntrustedTiming, VideoError
 from nitrogen_hf.labeling.chunks import ChunkPlan, plan_chunks
 from nitrogen_hf.labeling.config import LabelConfig
 from nitrogen_hf.labeling.filters import (
@@ -126,6 +126,7 @@ def decide(labels: VideoLabels, trained_dims: np.ndarray, run: LabelRun) -> Deci
 
 def label_one_video(path: Path, model, run: LabelRun, config: LabelConfig) -> dict:
     """Label, filter and write one video; returns its done marker. Raises VideoError."""
+    from nitrogen_hf.data.video import variable_frame_times
     from nitrogen_hf.labeling.decoding import open_for_labeling, source_size
     from nitrogen_hf.labeling.labeler import label_video
 
@@ -134,8 +135,15 @@ def label_one_video(path: Path, model, run: LabelRun, config: LabelConfig) -> di
     with open_for_labeling(
         path, size, config.backend, run.resize_in_decoder, config.decode_threads
     ) as reader:
+        frame_times = variable_frame_times(path, reader.fps)  # labels follow the timestamps
         labels = label_video(
-            model, reader, run.fps, config.segment_seconds, config.batch_size, config.decode_batch
+            model,
+            reader,
+            run.fps,
+            config.segment_seconds,
+            config.batch_size,
+            config.decode_batch,
+            frame_times=frame_times,
         )
         resolution, video_fps = source_size(reader), reader.fps
     decision = decide(labels, model.config.trained_dims, run)
@@ -154,6 +162,7 @@ def label_one_video(path: Path, model, run: LabelRun, config: LabelConfig) -> di
         "labeled_at": labeled_at,
         "fps": labels.fps,
         "video_fps": video_fps,
+        "timing": "constant" if frame_times is None else "variable (sampled by timestamp)",
         "resolution": list(resolution),
         "frames": len(reasons),
         "kept_frames": int((reasons == 0).sum()),
@@ -193,6 +202,8 @@ def process_video(path: Path, model, run: LabelRun, config: LabelConfig) -> dict
     """`label_one_video`, with a bad video turned into a 'failed' entry instead of an error."""
     try:
         entry = label_one_video(path, model, run, config)
+    except UntrustedTiming as error:
+        return _failed(path, "untrusted_timing", error)
     except VideoError as error:
         return _failed(path, "unreadable_video", error)
     except (RuntimeError, ValueError) as error:  # e.g. frames the model cannot take
@@ -233,8 +244,17 @@ def label_locally(videos: list[Path], run: LabelRun, config: LabelConfig) -> lis
     ]
 
 
+LOCK_FILE = ".label.lock"
+
+
 def label_videos(config: LabelConfig) -> dict:
-    """Run the job: skip finished videos, label the rest, write and return the report."""
+    """Run the job: skip finished videos, label the rest, write and return the report. One job
+    per OUT at a time (a lock file says so at once, instead of two jobs undoing each other)."""
+    with file_lock(config.out / LOCK_FILE, blocking=False, job="another `label` job"):
+        return _label_videos(config)
+
+
+def _label_videos(config: LabelConfig) -> dict:
     started = time.perf_counter()
     run = resolve_run(config)
     skips = SkipLog()

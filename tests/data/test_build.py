@@ -10,15 +10,9 @@ import datasets
 import numpy as np
 import pytest
 
-from nitrogen_hf.data.hub_dataset import (
-    CHUNK_FEATURES,
-    BuildConfig,
-    build_dataset,
-    data_files,
-    load_chunk_dataset,
-    overlay_box,
-    split_of,
-)
+from nitrogen_hf.data.build import BuildConfig, build_dataset, overlay_box, split_of
+from nitrogen_hf.data.hub_dataset import CHUNK_FEATURES, data_files, load_chunk_dataset
+from nitrogen_hf.data.metadata import MetadataError
 from nitrogen_hf.data.video import video_frame_indices
 
 # Video frame of each usable chunk's first step (start_time x video fps).
@@ -185,7 +179,9 @@ def test_video_frame_indices_and_overlay_box(hub_kit):
     np.testing.assert_array_equal(video_frame_indices(5 / 30, [0, 1, 2], 30.0, 30.0), [5, 6, 7])
     meta = hub_kit.chunk_metadata("v", 0, 0.0, 1.0, 30, overlay=(60.5, -4, 10, 10))
     assert overlay_box(meta, (48, 64)) == [60, 0, 4, 6]
-    assert overlay_box(meta, (48, 60)) is None  # nothing left inside a 60 px wide frame
+    # Nothing left inside a 60 px wide frame: a wrong box or resolution, said (issue 14).
+    with pytest.raises(MetadataError, match="lies outside the"):
+        overlay_box(meta, (48, 60))
 
 
 def test_build_config_rejects_bad_fraction(tmp_path):
