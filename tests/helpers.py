@@ -118,3 +118,36 @@ def iterate_in_process_group(rank: int, dataset_dir: str, out_dir: str) -> None:
     keys = [[s["uuid"], s["start_frame"]] for s in dataset]
     Path(out_dir, f"rank{rank}.json").write_text(json.dumps(keys))
     dist.destroy_process_group()
+
+
+def write_vfr_mp4(path, frames, times) -> None:
+    """An H.264 mp4 whose frame i is presented at `times[i]` seconds (variable frame rate, as
+    screen recordings and streaming-site downloads often are)."""
+    from fractions import Fraction
+    from pathlib import Path
+
+    import av
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        stream.options = {"crf": "10", "g": "10", "bf": "0"}
+        for frame, seconds in zip(frames, times, strict=True):
+            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            video_frame.pts, video_frame.time_base = round(seconds * 1000), Fraction(1, 1000)
+            for packet in stream.encode(video_frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def gray_ramp_vfr(num_frames: int = 40):
+    """Frames whose grey level 6 i names frame i; the first half at 30 fps, the rest at 10."""
+    half = num_frames // 2
+    times = np.concatenate([np.arange(half) / 30, half / 30 + np.arange(num_frames - half) / 10])
+    frames = np.zeros((num_frames, 32, 32, 3), np.uint8)
+    for i in range(num_frames):
+        frames[i] = 6 * i
+    return frames, times

@@ -9,6 +9,7 @@ Hub copies carry `video_id` but no videos, so `load_chunk_dataset(videos_dir=)` 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import datasets
@@ -61,9 +62,30 @@ def data_files(out: str | Path) -> dict[str, list[str]]:
     return {s: files for s, files in found.items() if files}
 
 
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # user/name, as the Hub spells repo ids
+
+
+def check_local_or_hub(path_or_repo_id: str | Path) -> bool:
+    """True for a local folder; False for a Hub id. A path that exists nowhere, or that is not
+    shaped like 'user/name', fails here, before `datasets` tries the Hub for half a minute."""
+    path = Path(path_or_repo_id)
+    if path.is_dir():
+        if not (path / DATA_DIR).is_dir():
+            raise FileNotFoundError(
+                f"{path}: no {DATA_DIR}/ folder; not a build-dataset output (run build-dataset)"
+            )
+        return True
+    text = str(path_or_repo_id)
+    if path.exists():
+        raise FileNotFoundError(f"{text}: a file, not a dataset folder (build-dataset's --out)")
+    if not HUB_ID.match(text) or text.startswith((".", "~")):
+        raise FileNotFoundError(f"{text}: no such dataset folder (and not a Hub id user/name)")
+    return False
+
+
 def available_splits(path_or_repo_id: str | Path) -> list[str]:
     """Split names of a built folder (from its files) or a Hub dataset (from the Hub)."""
-    if Path(path_or_repo_id).is_dir():
+    if check_local_or_hub(path_or_repo_id):
         return sorted(data_files(path_or_repo_id))
     return list(datasets.get_dataset_split_names(str(path_or_repo_id)))
 
@@ -96,7 +118,7 @@ def load_chunk_dataset(
     up in the user's own copies at load time (null when that video is absent, so the loader
     skips its chunks).
     """
-    if Path(path_or_repo_id).is_dir():
+    if check_local_or_hub(path_or_repo_id):
         files = data_files(path_or_repo_id)
         if split not in files:
             raise ValueError(f"{path_or_repo_id}: no '{split}' split (found {sorted(files)})")

@@ -59,6 +59,11 @@ class MixtureDataset(torch.utils.data.IterableDataset):
     def set_epoch(self, epoch: int) -> None:
         self._epoch.fill_(epoch)
 
+    @property
+    def skipped(self) -> dict[str, dict[str, int]]:
+        """Chunks each source skipped (see `WindowDataset.skipped`), by source name."""
+        return {s.name: dict(getattr(s.dataset, "skipped", {})) for s in self.sources}
+
     def __iter__(self) -> Iterator[dict]:
         worker = torch.utils.data.get_worker_info()
         rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0

@@ -28,8 +28,13 @@ def summarize(
     games, fps_values, sources, files = Counter(), Counter(), Counter(), Counter()
     observed = np.zeros(len(ACTION_NAMES), np.int64)
     active_fractions, seconds, video_ids, usable = [], 0.0, set(), 0
+    seen: set[str] = set()
     for chunk in iter_chunks(path, skips):
         meta = chunk.metadata
+        if meta.uuid in seen:  # counted once, as build-dataset keeps it once
+            skips.add("duplicate_chunk", chunk.location, f"uuid {meta.uuid} seen before")
+            continue
+        seen.add(meta.uuid)
         games[meta.game or "unknown"] += 1
         fps_values[_fps_key(meta.fps)] += 1
         sources[str(meta.extra.get("label_source", "overlay"))] += 1

@@ -34,6 +34,9 @@ def frame_index_at(seconds: float, fps: float) -> int:
 
 # A frame counts as on screen from this long before its timestamp (float error at frame edges).
 EDGE_SECONDS = 1e-6
+# Timestamps are rounded to the container's time base (1 ms in Matroska/WebM): a frame counts
+# as on screen from this long before its timestamp.
+TIMESTAMP_SLACK_SECONDS = 1e-3
 # A video is constant-rate when no frame's timestamp is off its slot i / fps by this many frames.
 CONSTANT_RATE_TOLERANCE = 0.25
 
@@ -54,7 +57,7 @@ def video_frame_indices(
     seconds = start_time + np.asarray(steps, dtype=np.float64) / fps
     if frame_times is None:
         return np.maximum(0, np.floor(seconds * video_fps + EDGE_SECONDS)).astype(np.int64)
-    shown = np.searchsorted(frame_times, seconds + EDGE_SECONDS, side="right") - 1
+    shown = np.searchsorted(frame_times, seconds + TIMESTAMP_SLACK_SECONDS, side="right") - 1
     return np.maximum(0, shown).astype(np.int64)
 
 
@@ -69,12 +72,18 @@ def _sorted_pts(path: str | Path) -> tuple[np.ndarray, float]:
             time_base = float(stream.time_base)
     except (av.FFmpegError, IndexError, OSError) as error:
         raise VideoError(f"{path}: cannot read the frame timestamps: {error}") from error
-    if not packets or any(p.pts is None for p in packets):
+    return checked_timestamps([p.pts for p in packets], path), time_base
+
+
+def checked_timestamps(pts: Sequence[int | None], path: str | Path) -> np.ndarray:
+    """Sorted frame timestamps; UntrustedTiming when some are missing or repeated (frames
+    could then not be placed in time)."""
+    if not len(pts) or any(p is None for p in pts):
         raise UntrustedTiming(f"{path}: untrusted timing: frames without presentation timestamps")
-    pts = np.sort(np.array([p.pts for p in packets], dtype=np.int64))
-    if (np.diff(pts) <= 0).any():
+    ordered = np.sort(np.asarray(pts, dtype=np.int64))
+    if (np.diff(ordered) <= 0).any():
         raise UntrustedTiming(f"{path}: untrusted timing: several frames share a timestamp")
-    return pts, time_base
+    return ordered
 
 
 def read_frame_times(path: str | Path) -> np.ndarray:

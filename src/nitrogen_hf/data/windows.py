@@ -9,7 +9,6 @@ sequential batches, masked at native resolution and resized (`prepare_frames`).
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,8 @@ from nitrogen_hf.data.video import Backend, VideoError, VideoReader, open_video,
 
 logger = logging.getLogger("nitrogen_hf")
 T = TypeVar("T")
+# Why a chunk's windows can be skipped (ChunkError kinds), counted for training summaries.
+SKIP_KINDS = ("missing_video", "unreadable_video", "video_too_short")
 
 
 @dataclass(frozen=True)
@@ -247,9 +248,11 @@ class WindowDataset(torch.utils.data.IterableDataset):
         if rank is not None or world_size is not None:
             resolve_rank(rank, world_size)  # validate now
         self.rank, self.world_size = rank, world_size
-        # In shared memory so that persistent DataLoader workers see set_epoch.
+        # In shared memory so that persistent DataLoader workers see set_epoch, and their skip
+        # counts reach the training summary.
         self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
-        self.skipped: Counter = Counter()  # chunks skipped by this process, by kind
+        self._counted_epoch = torch.full((), -1, dtype=torch.int64).share_memory_()
+        self._skipped = torch.zeros(len(SKIP_KINDS), dtype=torch.int64).share_memory_()
 
     @property
     def epoch(self) -> int:
@@ -258,6 +261,15 @@ class WindowDataset(torch.utils.data.IterableDataset):
     def set_epoch(self, epoch: int) -> None:
         """Reshuffle chunks and windows for a new epoch (same order on every rank)."""
         self._epoch.fill_(epoch)
+        if int(self._counted_epoch) < 0:
+            self._counted_epoch.fill_(epoch)
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """Chunks this process skipped in its first pass over the data, by reason (each chunk
+        is read once per pass, so these are distinct chunks; sum them over ranks)."""
+        counts = zip(SKIP_KINDS, self._skipped.tolist(), strict=True)
+        return {kind: int(n) for kind, n in counts if n}
 
     def stream_index(self) -> tuple[int, int]:
         """(index, count) of this reader among all ranks x DataLoader workers."""
@@ -305,15 +317,13 @@ class WindowDataset(torch.utils.data.IterableDataset):
             indices, frames = load_chunk_frames(row, steps, readers, self.config)
         except ChunkError as error:
             readers.close()
-            self.skipped[error.kind] += 1
+            counted = int(self._counted_epoch)
+            if (counted < 0 or self.epoch == counted) and error.kind in SKIP_KINDS:
+                self._skipped[SKIP_KINDS.index(error.kind)] += 1
             logger.warning(
-                "reader %d/%d skipped chunk %s: %s: %s (%d skipped here so far)",
-                *self.stream_index(),
-                row["uuid"],
-                error.kind,
-                error,
-                sum(self.skipped.values()),
-            )
+                "reader %d/%d skipped chunk %s: %s: %s", *self.stream_index(), row["uuid"],
+                error.kind, error,
+            )  # fmt: skip
             return
         yield from cut_windows(row, frames, steps, indices, self.config)
 

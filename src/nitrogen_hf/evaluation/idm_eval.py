@@ -76,7 +76,7 @@ def predict_chunks(
         count += 1
     readers.close()
     if count == 0:
-        raise RuntimeError(f"no chunk could be evaluated (skipped: {dict(skipped)})")
+        raise ValueError(f"no chunk could be evaluated (skipped: {dict(skipped)})")
     return ChunkPredictions(
         np.concatenate(parts["vec"]),
         np.concatenate(parts["conf"]),

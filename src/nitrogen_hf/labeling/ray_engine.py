@@ -63,6 +63,33 @@ def gpus_per_worker(configured: float | None) -> float:
     return 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
 
 
+# Seconds to wait for a cluster's head to accept a connection before saying it is not there
+# (Ray itself retries for minutes).
+CONNECT_TIMEOUT_S = 5.0
+
+
+def check_cluster_address(address: str | None) -> None:
+    """Fail at once, naming the address, when no Ray head listens there. `None` / "local"
+    start a local cluster; "auto" and ray:// client addresses are left to Ray."""
+    import os
+    import socket
+
+    address = address or os.environ.get("RAY_ADDRESS")
+    if not address or address in ("local", "auto") or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"--ray-address {address!r}: expected HOST:PORT (e.g. 10.0.0.1:6379)")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as error:
+        raise ConnectionError(
+            f"--ray-address {address}: no Ray cluster answers there ({error}); start one with "
+            "`ray start --head` or fix the address"
+        ) from error
+
+
 def label_with_ray(videos: list[Path], run: LabelRun, config: LabelConfig) -> list[dict]:
     """Label `videos` on the Ray cluster (connecting, or starting a local one, if needed)."""
     import ray
@@ -71,6 +98,7 @@ def label_with_ray(videos: list[Path], run: LabelRun, config: LabelConfig) -> li
         return []
     started_here = not ray.is_initialized()
     if started_here:
+        check_cluster_address(config.ray.address)
         ray.init(address=config.ray.address, include_dashboard=False)
     try:
         ray.data.DataContext.get_current().enable_progress_bars = config.progress

@@ -1,5 +1,5 @@
-"""What a saved model folder needs on the Hub: code that loads without nitrogen_hf, and a seam
-for the model card `push_to_hub` uploads.
+"""What a saved model folder needs on the Hub: code that loads without nitrogen_hf, loading
+errors that name the file, and a seam for the model card `push_to_hub` uploads.
 
 Remote code: `save_pretrained` copies the source files of the model's config and model classes,
 and every nitrogen_hf module they import, flat into the folder, with those imports rewritten to
@@ -108,14 +108,58 @@ def auto_map_of(config_class: type, model_class: type) -> dict[str, str]:
     }
 
 
+WEIGHTS_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+
+def check_saved_folder(path, model_type: str) -> None:
+    """A local folder must hold a config.json of `model_type` and weights: transformers would
+    otherwise build a default config for a folder without one and load the weights into it."""
+    import json
+
+    folder = Path(path)
+    if not folder.exists():
+        return  # a Hub id (or a typo, which the Hub lookup reports)
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: a file; give the folder that save_pretrained wrote")
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise FileNotFoundError(
+            f"{folder}: no config.json; not a saved model folder (the --out of a train command)"
+        )
+    try:
+        found = json.loads(config_file.read_text()).get("model_type")
+    except (json.JSONDecodeError, AttributeError) as error:
+        raise ValueError(f"{config_file}: not a valid config ({error})") from error
+    if found != model_type:
+        raise ValueError(f"{config_file}: model_type {found!r}, expected {model_type!r}")
+    if not any((folder / name).is_file() for name in WEIGHTS_FILES):
+        raise FileNotFoundError(f"{folder}: no model.safetensors; the folder holds no weights")
+
+
 class NitroGenHubMixin:
-    """Remote code in `save_pretrained`; `push_to_hub` with nitrogen_hf's card when one is set.
+    """Checked `from_pretrained`; remote code in `save_pretrained`; `push_to_hub` with
+    nitrogen_hf's card when one is set.
 
     `model_card_writer` is set by whoever can render cards (the `nitrogen_hf` package does it
     at import); models themselves never write a card.
     """
 
     model_card_writer: CardWriter | None = None
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
+        """`PreTrainedModel.from_pretrained`, refusing folders that are not this model's and
+        naming the weights file when it cannot be read (truncated, corrupt)."""
+        from safetensors import SafetensorError
+
+        check_saved_folder(pretrained_model_name_or_path, cls.config_class.model_type)
+        try:
+            return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        except SafetensorError as error:
+            raise ValueError(
+                f"{Path(pretrained_model_name_or_path) / 'model.safetensors'}: unreadable "
+                f"({error}); the file is truncated or corrupt: copy or train it again"
+            ) from error
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         config_class, model_class = type(self.config), type(self)

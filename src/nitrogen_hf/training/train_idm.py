@@ -11,7 +11,13 @@ import torch
 
 from nitrogen_hf.data.files import write_json_atomic
 from nitrogen_hf.training.augment import AugmentConfig, augment_window_batch
-from nitrogen_hf.training.trainer import TrainConfig, TrainResult, seed_everything, train
+from nitrogen_hf.training.trainer import (
+    TrainConfig,
+    TrainResult,
+    seed_everything,
+    summed_over_ranks,
+    train,
+)
 
 logger = logging.getLogger("nitrogen_hf")
 
@@ -189,6 +195,7 @@ def train_idm(config: IDMTrainingConfig) -> dict:
         run_config=asdict(config),
     )
     summary = _training_summary(config, result, model)
+    summary["skipped_chunks"] = summed_over_ranks(dataset.skipped)  # first pass over the data
     if config.calibration_split and _is_main_process():
         summary["calibration"] = calibrate_saved_idm(config)
     if _is_main_process():
@@ -210,19 +217,19 @@ def calibrate_saved_idm(config: IDMTrainingConfig) -> dict:
     from nitrogen_hf.evaluation.idm_eval import calibrate, predict_chunks, save_calibration_plot
     from nitrogen_hf.models.idm import NitroGenIDM
 
+    model = NitroGenIDM.from_pretrained(config.output_dir)
     try:
         rows = load_chunk_dataset(
             config.data, config.calibration_split, videos_dir=config.videos_dir
         )
+        predictions = predict_chunks(model, rows, config.backend, config.calibration_chunks)
     except (ValueError, FileNotFoundError) as error:
         logger.warning(
-            "no '%s' split to calibrate on (%s); confidence left uncalibrated",
+            "cannot calibrate on the '%s' split (%s); confidence left uncalibrated",
             config.calibration_split,
             error,
         )
         return {"skipped": str(error)}
-    model = NitroGenIDM.from_pretrained(config.output_dir)
-    predictions = predict_chunks(model, rows, config.backend, config.calibration_chunks)
     report = calibrate(model, predictions, config.target_precision)
     save_calibration_plot(report, config.output_dir / "calibration.png")
     write_json_atomic(config.output_dir / "calibration.json", report)

@@ -14,7 +14,13 @@ from pathlib import Path
 import torch
 
 from nitrogen_hf.data.files import write_json_atomic
-from nitrogen_hf.training.trainer import TrainConfig, TrainResult, seed_everything, train
+from nitrogen_hf.training.trainer import (
+    TrainConfig,
+    TrainResult,
+    seed_everything,
+    summed_over_ranks,
+    train,
+)
 
 logger = logging.getLogger("nitrogen_hf")
 
@@ -244,6 +250,7 @@ def train_lam(config: LAMTrainingConfig) -> dict:
         model, dataset, config.train, lam_loss, collate_windows, run_config=asdict(config)
     )
     summary = _summary(config.data, asdict(config.model), result, model)
+    summary["skipped_chunks"] = summed_over_ranks(dataset.skipped)
     summary["perplexity"] = _last_logged(result, "perplexity")
     summary["copy_baseline"] = _last_logged(result, "copy_baseline")
     summary["reconstruction"] = _last_logged(result, "reconstruction")
@@ -285,6 +292,7 @@ def train_world_model(config: WorldModelTrainingConfig) -> dict:
         model, dataset, config.train, loss_fn, collate_windows, run_config=asdict(config)
     )
     summary = _summary(config.data, asdict(options), result, model)
+    summary["skipped_chunks"] = summed_over_ranks(dataset.skipped)
     summary["action_source"] = (
         "latent" if options.action_type == "latent" else ("idm" if idm is not None else "labels")
     )

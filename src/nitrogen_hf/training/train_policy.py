@@ -11,7 +11,13 @@ from pathlib import Path
 import torch
 
 from nitrogen_hf.data.files import write_json_atomic
-from nitrogen_hf.training.trainer import TrainConfig, TrainResult, seed_everything, train
+from nitrogen_hf.training.trainer import (
+    TrainConfig,
+    TrainResult,
+    seed_everything,
+    summed_over_ranks,
+    train,
+)
 
 logger = logging.getLogger("nitrogen_hf")
 
@@ -260,6 +266,9 @@ def train_policy(config: PolicyTrainingConfig) -> dict:
         run_config=_jsonable(asdict(config)),
     )
     summary = _summary(config, result, model, sources)
+    summary["skipped_chunks"] = {  # per source, in the first pass over its data
+        name: summed_over_ranks(counts) for name, counts in dataset.skipped.items()
+    }
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
         write_json_atomic(config.output_dir / "training_summary.json", summary)
         from nitrogen_hf.hub.cards import write_model_card

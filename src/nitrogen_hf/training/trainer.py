@@ -85,6 +85,22 @@ class TrainResult:
         return self.samples / max(self.seconds, 1e-9)
 
 
+def summed_over_ranks(counts: dict[str, int]) -> dict[str, int]:
+    """Per-process counts (e.g. skipped chunks, each rank reads its own) summed over all
+    processes; call it on every rank."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return dict(counts)
+    gathered: list[dict] = [{} for _ in range(dist.get_world_size())]
+    dist.all_gather_object(gathered, dict(counts))
+    total: dict[str, int] = {}
+    for part in gathered:
+        for key, value in part.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, numpy and torch before a model is built: its initial weights (not only the
     training after them) must be the same in every run of the same config."""

@@ -37,6 +37,7 @@ from __future__ import annotations
 import copy
 import json
 import pickle
+import zipfile
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from pathlib import Path
@@ -115,13 +116,23 @@ def read_checkpoint(path_or_dict, weights_only: bool = True) -> tuple[dict, str]
         checkpoint, source = dict(path_or_dict), "checkpoint dict"
     else:
         source = str(path_or_dict)
+        if not Path(source).is_file():
+            raise FileNotFoundError(f"{source}: no such checkpoint file")
+        if not zipfile.is_zipfile(source):  # torch.save's format since PyTorch 1.6
+            raise ValueError(f"{source}: not a PyTorch checkpoint (torch.save writes a zip file)")
         try:
             checkpoint = torch.load(path_or_dict, map_location="cpu", weights_only=weights_only)
         except pickle.UnpicklingError as err:
-            raise ValueError(
-                f"{source}: holds objects that weights_only loading refuses; if you trust the "
-                "file, load it with weights_only=False"
-            ) from err
+            if weights_only and "Weights only load failed" in str(err):
+                raise ValueError(
+                    f"{source}: holds objects that weights_only loading refuses; if you trust "
+                    "the file, load it with weights_only=False (--unsafe-pickle)"
+                ) from err
+            raise ValueError(f"{source}: not a PyTorch checkpoint ({err})") from err
+        except (RuntimeError, EOFError, OSError) as err:  # torch's "not a zip / truncated" cases
+            raise ValueError(f"{source}: not a readable PyTorch checkpoint ({err})") from err
+    if not isinstance(checkpoint, Mapping):
+        raise ValueError(f"{source}: holds a {type(checkpoint).__name__}, not NVIDIA's ng.pt dict")
     for key in ("model", "ckpt_config"):
         if key not in checkpoint:
             raise ValueError(f"{source}: no '{key}' entry; expected NVIDIA's ng.pt layout")
