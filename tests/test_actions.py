@@ -4,11 +4,17 @@ import pytest
 
 from nitrogen_hf.actions import (
     ACTION_DIM,
+    ACTION_NAMES,
     ATARI_ACTIONS,
     ATARI_OBSERVED,
     BUTTON_INDEX,
     BUTTONS,
+    CRAFTER_ACTIONS,
+    DOOM_ANGLE_UNIT,
+    DOOM_ENGINE_BUTTONS,
     AtariActionMap,
+    CrafterActionMap,
+    DoomActionMap,
     GamepadActions,
     atari_buttons,
     observed_mask,
@@ -122,3 +128,38 @@ def test_minimal_action_sets_pick_the_closest_action():
     assert gamepad.buttons[1, BUTTON_INDEX["south"]] == 1 and gamepad.observed.sum() == 5
     with pytest.raises(ValueError, match="unknown ALE action"):
         AtariActionMap(["JUMP"])
+
+
+def test_crafter_actions_are_single_distinct_buttons_and_round_trip():
+    mapping = CrafterActionMap()
+    states = [tuple(mapping.to_buttons(a)) for a in range(len(CRAFTER_ACTIONS))]
+    assert len(set(states)) == len(CRAFTER_ACTIONS) == 17
+    assert all(sum(s) == (0 if a == 0 else 1) for a, s in enumerate(states))  # noop: nothing
+    for a in range(len(CRAFTER_ACTIONS)):
+        assert mapping.from_buttons(mapping.to_buttons(a)) == a
+    assert CRAFTER_ACTIONS[mapping.from_buttons(mapping.to_buttons(1))] == "move_left"
+    assert mapping.observed[:21].sum() == 16 and not mapping.observed[21:].any()
+    np.testing.assert_array_equal(mapping.expressible, mapping.observed)
+
+
+def test_doom_map_executes_what_the_engine_can_and_nothing_else():
+    doom = DoomActionMap(["move", "turn", "attack"])
+    assert doom.observed[21:].all()  # both sticks carry an enabled axis
+    assert [ACTION_NAMES[d] for d in np.flatnonzero(doom.expressible)] == [
+        "right_trigger", "j_left.y", "j_right.x",
+    ]  # fmt: skip
+    buttons = np.zeros(21, np.uint8)
+    buttons[[BUTTON_INDEX["right_trigger"], BUTTON_INDEX["south"]]] = 1  # use: not enabled
+    action = doom.from_pad(buttons, [0.9, 0.5, 0.333, 1.0])
+    assert dict(zip(DOOM_ENGINE_BUTTONS, action, strict=True))["MOVE_FORWARD_BACKWARD_DELTA"] == 25
+    assert action[0] == 0 and action[3] == 0 and action[4:] == (1.0, 0.0, 0.0, 0.0)
+    executed_buttons, executed = doom.to_pad(action)
+    assert executed_buttons.sum() == 1 and executed_buttons[BUTTON_INDEX["right_trigger"]]
+    assert executed[1] == 0.5 and abs(executed[2] - 0.333) < DOOM_ANGLE_UNIT / 7  # 1/65536 turn
+    assert doom.from_pad(executed_buttons, executed) == action  # executed states are fixed points
+    # The dead zone: a stick barely off centre does nothing.
+    assert doom.from_pad(np.zeros(21), [0.0, 0.05, 0.06, 0.0])[:4] == (0.0, 0.0, 0.0, 0.0)
+    gamepad = doom.to_gamepad([action, action])
+    assert gamepad.sticks.shape == (2, 4) and gamepad.observed.sum() == 4 + 1
+    with pytest.raises(ValueError, match="unknown ViZDoom controls"):
+        DoomActionMap(["jump"])

@@ -260,38 +260,205 @@ def atari_buttons(meaning: str) -> frozenset[str]:
     return frozenset(pressed)
 
 
-class AtariActionMap:
-    """Maps one env's (possibly minimal) ALE action set to gamepad buttons and back."""
+class ButtonActionMap:
+    """Maps a game's discrete actions, each one set of pressed buttons, to the gamepad and back.
 
-    def __init__(self, meanings: Sequence[str]):
-        self.meanings = tuple(meanings)
-        self._pressed = [atari_buttons(m) for m in self.meanings]
-        self._vectors = np.zeros((len(self.meanings), NUM_BUTTONS), np.uint8)
-        for a, pressed in enumerate(self._pressed):
-            for button in pressed:
+    `observed` is the controller's buttons: what the recording writes as parquet columns.
+    """
+
+    def __init__(self, pressed: Sequence[Iterable[str]], observed: np.ndarray):
+        self.pressed = [frozenset(p) for p in pressed]
+        self.observed = np.asarray(observed, bool)
+        self._vectors = np.zeros((len(self.pressed), NUM_BUTTONS), np.uint8)
+        for a, buttons in enumerate(self.pressed):
+            for button in buttons:
                 self._vectors[a, BUTTON_INDEX[button]] = 1
-        self._atari_columns = [BUTTON_INDEX[b] for b in ATARI_BUTTONS]
+        self._columns = np.flatnonzero(self.observed[:NUM_BUTTONS])
 
     def __len__(self) -> int:
-        return len(self.meanings)
+        return len(self.pressed)
+
+    @property
+    def expressible(self) -> np.ndarray:
+        """(25,) bool: dims some action of this game presses (the rest never change anything)."""
+        return np.concatenate([self._vectors.any(axis=0), np.zeros(NUM_STICK_AXES, bool)])
 
     def to_buttons(self, action: int) -> np.ndarray:
         """(21,) uint8 button state for env action index `action`."""
         return self._vectors[action].copy()
 
+    def to_pad(self, action: int) -> tuple[np.ndarray, np.ndarray]:
+        """(buttons (21,) uint8, sticks (4,) float32) that `action` executes."""
+        return self.to_buttons(action), np.zeros(NUM_STICK_AXES, np.float32)
+
     def to_gamepad(self, actions: Sequence[int]) -> GamepadActions:
         """Per-frame gamepad actions of a sequence of env action indices."""
         idx = np.asarray(actions, dtype=np.int64)
         return GamepadActions(
-            self._vectors[idx], np.zeros((len(idx), NUM_STICK_AXES), np.float32), ATARI_OBSERVED
+            self._vectors[idx], np.zeros((len(idx), NUM_STICK_AXES), np.float32), self.observed
         )
 
     def from_buttons(self, buttons: np.ndarray) -> int:
-        """Env action closest to a (21,) button state (Hamming distance on the Atari buttons).
+        """Env action closest to a (21,) button state (Hamming distance on the controller's buttons).
 
-        Buttons the env cannot express are ignored; ties go to the action listed first
-        (NOOP), so an empty or impossible state maps to doing nothing.
+        Buttons the controller lacks are ignored; ties go to the action listed first
+        (the no-op), so an empty or impossible state maps to doing nothing.
         """
-        wanted = np.asarray(buttons, dtype=np.uint8)[self._atari_columns]
-        distances = np.abs(self._vectors[:, self._atari_columns].astype(int) - wanted).sum(axis=1)
+        wanted = np.asarray(buttons, dtype=np.uint8)[self._columns]
+        distances = np.abs(self._vectors[:, self._columns].astype(int) - wanted).sum(axis=1)
         return int(np.argmin(distances))
+
+    def from_pad(self, buttons: np.ndarray, sticks: np.ndarray | None = None) -> int:
+        """Env action for a gamepad state; these games have no sticks, so those are ignored."""
+        return self.from_buttons(buttons)
+
+
+class AtariActionMap(ButtonActionMap):
+    """One env's (possibly minimal) ALE action set on the d-pad and `south`."""
+
+    def __init__(self, meanings: Sequence[str]):
+        self.meanings = tuple(meanings)
+        super().__init__([atari_buttons(m) for m in self.meanings], ATARI_OBSERVED)
+
+
+# --- Crafter ----------------------------------------------------------------------------------
+# Crafter's 17 actions, in its own order. Moving is the d-pad; `do` (collect, attack, eat,
+# drink) is A; placing takes the other face buttons; crafting sits on the shoulders, triggers
+# and stick clicks: pickaxes on the right hand, swords on the left, wood < stone < iron.
+CRAFTER_BUTTONS: dict[str, tuple[str, ...]] = {
+    "noop": (),
+    "move_left": ("dpad_left",),
+    "move_right": ("dpad_right",),
+    "move_up": ("dpad_up",),
+    "move_down": ("dpad_down",),
+    "do": ("south",),
+    "sleep": ("start",),
+    "place_stone": ("west",),
+    "place_table": ("north",),
+    "place_furnace": ("east",),
+    "place_plant": ("back",),
+    "make_wood_pickaxe": ("right_shoulder",),
+    "make_stone_pickaxe": ("right_trigger",),
+    "make_iron_pickaxe": ("right_thumb",),
+    "make_wood_sword": ("left_shoulder",),
+    "make_stone_sword": ("left_trigger",),
+    "make_iron_sword": ("left_thumb",),
+}
+CRAFTER_ACTIONS: tuple[str, ...] = tuple(CRAFTER_BUTTONS)
+CRAFTER_OBSERVED = mask_for_buttons(b for pressed in CRAFTER_BUTTONS.values() for b in pressed)
+
+
+class CrafterActionMap(ButtonActionMap):
+    """Crafter's actions (indices into CRAFTER_ACTIONS) as single button presses."""
+
+    def __init__(self):
+        self.meanings = CRAFTER_ACTIONS
+        super().__init__(list(CRAFTER_BUTTONS.values()), CRAFTER_OBSERVED)
+
+
+# --- ViZDoom ----------------------------------------------------------------------------------
+# Stick axis -> (ViZDoom delta button, engine value at full deflection). Full deflection runs:
+# Doom's running speeds (forwardmove 50, sidemove 40 units) and its fast turn (1280 of 65536
+# per tic, about 7 degrees); stick y is up-positive, so up walks forward and looks up.
+DOOM_STICK_AXES: dict[str, tuple[str, float]] = {
+    "j_left.x": ("MOVE_LEFT_RIGHT_DELTA", 40.0),  # strafe right
+    "j_left.y": ("MOVE_FORWARD_BACKWARD_DELTA", 50.0),  # forward
+    "j_right.x": ("TURN_LEFT_RIGHT_DELTA", 7.0),  # degrees per tic, turn right
+    "j_right.y": ("LOOK_UP_DOWN_DELTA", 3.0),  # degrees per tic, look up
+}
+DOOM_BUTTONS: dict[str, str] = {  # gamepad button -> ViZDoom button
+    "right_trigger": "ATTACK",
+    "south": "USE",  # open doors, press switches
+    "right_shoulder": "SELECT_NEXT_WEAPON",
+    "left_shoulder": "SELECT_PREV_WEAPON",
+}
+# Controls a scenario may enable, and the gamepad dims each one drives.
+DOOM_CONTROLS: dict[str, str] = {
+    "strafe": "j_left.x",
+    "move": "j_left.y",
+    "turn": "j_right.x",
+    "look": "j_right.y",
+    "attack": "right_trigger",
+    "use": "south",
+    "weapons": "right_shoulder left_shoulder",
+}
+# ViZDoom buttons in the order of a DoomActionMap's engine vector.
+DOOM_ENGINE_BUTTONS: tuple[str, ...] = tuple(b for b, _ in DOOM_STICK_AXES.values()) + tuple(
+    DOOM_BUTTONS.values()
+)
+DOOM_ANGLE_UNIT = 360.0 / 65536  # the engine keeps turns in 1/65536 of a circle, moves in units
+_DOOM_ANGLE_AXES = ("j_right.x", "j_right.y")
+
+
+class DoomActionMap:
+    """A gamepad state <-> ViZDoom's engine values, for the controls one scenario enables.
+
+    The engine vector (a tuple, in DOOM_ENGINE_BUTTONS order) is what `make_action` takes.
+    Sticks pass a radial dead zone, then round to what the engine can execute (whole move
+    units, 1/65536 turns), so `to_pad(from_pad(b, s))` is the executed state. Controls the
+    scenario lacks execute as zero.
+    """
+
+    def __init__(self, controls: Iterable[str]):
+        self.controls = frozenset(controls)
+        unknown = self.controls - set(DOOM_CONTROLS)
+        if unknown:
+            raise ValueError(
+                f"unknown ViZDoom controls {sorted(unknown)}; use {list(DOOM_CONTROLS)}"
+            )
+        dims = {d for c in self.controls for d in DOOM_CONTROLS[c].split()}
+        self.axes = [i for i, axis in enumerate(STICK_AXES) if axis in dims]  # enabled stick axes
+        self.buttons = [b for b in DOOM_BUTTONS if b in dims]  # enabled buttons
+        self.observed = mask_for_buttons(
+            self.buttons, [s for s in STICKS if any(STICK_AXES[i].startswith(s) for i in self.axes)]
+        )
+        self.expressible = np.zeros(ACTION_DIM, bool)
+        self.expressible[[BUTTON_INDEX[b] for b in self.buttons]] = True
+        self.expressible[[NUM_BUTTONS + i for i in self.axes]] = True
+
+    def from_pad(self, buttons: np.ndarray, sticks: np.ndarray) -> tuple[float, ...]:
+        """Engine vector executing this gamepad state (dead zone, rounding, disabled controls off)."""
+        sticks = _dead_zone(np.asarray(sticks, np.float64))
+        values = []
+        for axis, (_, full) in DOOM_STICK_AXES.items():
+            index = STICK_AXES.index(axis)
+            value = float(np.clip(sticks[index], -1, 1)) * full if index in self.axes else 0.0
+            if axis in _DOOM_ANGLE_AXES:  # whole angle units, nudged so truncation keeps them
+                units = round(value / DOOM_ANGLE_UNIT)
+                value = float((units + 0.5 * np.sign(units)) * DOOM_ANGLE_UNIT)
+            else:
+                value = float(round(value))
+            values.append(value)
+        pressed = np.asarray(buttons)
+        values += [
+            float(b in self.buttons and bool(pressed[BUTTON_INDEX[b]])) for b in DOOM_BUTTONS
+        ]
+        return tuple(values)
+
+    def to_pad(self, action: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+        """(buttons (21,) uint8, sticks (4,) float32 in [-1, 1]) an engine vector executes."""
+        buttons = np.zeros(NUM_BUTTONS, np.uint8)
+        sticks = np.zeros(NUM_STICK_AXES, np.float32)
+        for value, (axis, (_, full)) in zip(action, DOOM_STICK_AXES.items(), strict=False):
+            if axis in _DOOM_ANGLE_AXES:
+                value = np.trunc(value / DOOM_ANGLE_UNIT) * DOOM_ANGLE_UNIT
+            sticks[STICK_AXES.index(axis)] = float(value) / full
+        for value, button in zip(action[len(DOOM_STICK_AXES) :], DOOM_BUTTONS, strict=True):
+            buttons[BUTTON_INDEX[button]] = value > 0
+        return buttons, sticks
+
+    def to_gamepad(self, actions: Sequence[Sequence[float]]) -> GamepadActions:
+        """Per-frame gamepad actions of a sequence of engine vectors."""
+        pads = [self.to_pad(a) for a in actions]
+        buttons = np.stack([b for b, _ in pads]) if pads else np.zeros((0, NUM_BUTTONS))
+        sticks = np.stack([s for _, s in pads]) if pads else np.zeros((0, NUM_STICK_AXES))
+        return GamepadActions(buttons, sticks, self.observed)
+
+
+def _dead_zone(sticks: np.ndarray) -> np.ndarray:
+    """(4,) sticks with each stick inside STICK_DEADZONE of the centre set to it."""
+    out = sticks.copy()
+    for s in range(len(STICKS)):
+        if np.hypot(*out[2 * s : 2 * s + 2]) < STICK_DEADZONE:
+            out[2 * s : 2 * s + 2] = 0.0
+    return out

@@ -86,6 +86,7 @@ class ChunkSpec:
     metadata: ChunkMetadata
     actions: GamepadActions
     confidence: np.ndarray | None = None
+    identifiable: np.ndarray | None = None  # (N, 25) int8 probe masks, -1 = not probed
     video: str | None = None  # file name under videos/, None when absent on purpose
 
 
@@ -185,9 +186,12 @@ def build_corpus(root: Path) -> Corpus:
             video="vid_short.mp4",
         ),
     ]
+    probed = np.full((30, 25), -1, np.int8)
+    probed[::10] = np.random.default_rng(5).integers(0, 2, (3, 25))  # frames 0, 10, 20
+    specs[0].identifiable = probed
     gt_folder = root / "gt_folder"
     for spec in specs:
-        write_chunk(gt_folder, spec.metadata, spec.actions)
+        write_chunk(gt_folder, spec.metadata, spec.actions, identifiable=spec.identifiable)
     shard = _tar_folder(gt_folder, root / "SHARD_0000.tar.gz")
 
     pseudo_extra = {"label_source": "idm", "idm_checkpoint": "ckpt-7", "filter": "idle"}

@@ -67,6 +67,12 @@ def test_streaming_load_reads_every_usable_chunk_with_its_values(hub_corpus, hub
             assert row["label_source"] == "idm"
             assert json.loads(row["provenance"]) == {"idm_checkpoint": "ckpt-7", "filter": "idle"}
             np.testing.assert_allclose(row["confidence"], spec.confidence)
+        if spec.identifiable is None:
+            assert row["identifiable"] is None
+        else:  # probed frames as 25 bools, the others null
+            for frame, mask in zip(row["identifiable"], spec.identifiable, strict=True):
+                assert (frame is None) == (mask[0] < 0)
+                assert frame is None or frame == (mask > 0).tolist()
 
 
 def test_parquet_data_files_load_with_the_declared_features(hub_built):

@@ -1,8 +1,10 @@
 import numpy as np
+import pyarrow.parquet as pq
+import pytest
 
 from nitrogen_hf.actions import ATARI_OBSERVED, GamepadActions
 from nitrogen_hf.data.metadata import ChunkMetadata, OriginalVideo
-from nitrogen_hf.data.nitrogen_reader import iter_chunks
+from nitrogen_hf.data.nitrogen_reader import PROCESSED_FILE, iter_chunks
 from nitrogen_hf.data.nitrogen_writer import write_chunk
 
 
@@ -32,6 +34,24 @@ def test_written_chunks_read_back_identically(tmp_path):
         chunk.actions.buttons[:, ATARI_OBSERVED[:21]], actions.buttons[:, ATARI_OBSERVED[:21]]
     )
     np.testing.assert_array_equal(chunk.confidence, confidence)
+
+
+def test_identifiable_masks_round_trip_with_unprobed_frames_null(tmp_path):
+    masks = np.full((30, 25), -1, np.int8)
+    masks[[0, 15]] = np.random.default_rng(1).integers(0, 2, (2, 25))
+    write_chunk(
+        tmp_path, make_metadata(0), GamepadActions.zeros(30, ATARI_OBSERVED), identifiable=masks
+    )
+    (chunk,) = list(iter_chunks(tmp_path))
+    np.testing.assert_array_equal(chunk.identifiable, masks)
+    column = pq.read_table(tmp_path / "v1" / "v1_chunk_0000" / PROCESSED_FILE).column(
+        "identifiable"
+    )
+    assert column.null_count == 28
+    write_chunk(tmp_path, make_metadata(1), GamepadActions.zeros(30, ATARI_OBSERVED))
+    assert [c.identifiable is None for c in iter_chunks(tmp_path)] == [False, True]
+    with pytest.raises(ValueError, match=r"must be \(N, 25\)"):
+        write_chunk(tmp_path, make_metadata(2), GamepadActions.zeros(30), identifiable=masks[:, :5])
 
 
 def test_rewrite_replaces_and_leftover_staging_is_ignored(tmp_path):

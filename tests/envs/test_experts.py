@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nitrogen_hf.envs.atari import make_env
+from nitrogen_hf.envs.atari import AtariGame, make_env
 from nitrogen_hf.envs.experts import BREAKOUT_RAM, PONG_RAM
 from nitrogen_hf.envs.policies import make_policy
 from nitrogen_hf.envs.recorder import play_episode
@@ -61,8 +61,8 @@ def test_breakout_ram_matches_pixels():
 
 
 def _mean_return(env_id: str, game: str, policy_name: str, seconds: int, episodes: int = 2):
-    env = make_env(env_id, 30)
-    meanings = env.unwrapped.get_action_meanings()
+    env = AtariGame(env_id, 30)
+    meanings = env.controls.meanings
     returns = []
     for episode in range(episodes):
         policy = make_policy(policy_name, game, meanings, 30)

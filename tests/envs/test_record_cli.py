@@ -47,3 +47,23 @@ def test_no_overlay_flag_records_walkthroughs(tmp_path, capsys):
 def test_record_command_errors_are_clear(tmp_path, flags, message, capsys):
     assert main(["record", "--out", str(tmp_path), *flags]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_record_help_lists_every_game(capsys):
+    with pytest.raises(SystemExit):
+        main(["record", "--help"])
+    text = capsys.readouterr().out
+    assert "ALE/<Game>-v5" in text and "vizdoom/deathmatch" in text and "crafter/default" in text
+
+
+def test_record_command_records_doom_at_its_own_rate(tmp_path, capsys):
+    argv = ["record", "--env", "vizdoom/basic", "--policy", "expert", "--max-seconds", "0.5",
+            "--probe-every", "0", "--out", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 0
+    (recorded,) = json.loads(capsys.readouterr().out)["recorded"]
+    assert recorded["video_id"] == "vizdoom_basic-expert-s0-e000"
+    (chunk,) = list(iter_chunks(tmp_path / "actions"))
+    assert chunk.metadata.fps == 35.0 and chunk.identifiable is None  # probes off
+    capsys.readouterr()
+    assert main(["record", "--env", "vizdoom/nope", "--out", str(tmp_path)]) == 2
+    assert "scenario of ['basic'" in capsys.readouterr().err

@@ -10,8 +10,7 @@ import pytest
 from nitrogen_hf.actions import ATARI_BUTTONS, BUTTONS, AtariActionMap
 from nitrogen_hf.data.nitrogen_reader import iter_chunks
 from nitrogen_hf.data.video import open_video
-from nitrogen_hf.envs import recorder
-from nitrogen_hf.envs.atari import make_env
+from nitrogen_hf.envs.atari import AtariBackend, make_env
 from nitrogen_hf.envs.recorder import RecordConfig, chunk_spans, record
 
 FIELDS = {
@@ -104,6 +103,7 @@ def test_chunks_read_back_with_every_metadata_field(overlay_run):
             "label_source": "overlay",
             "env_id": "ALE/Pong-v5",
             "policy": "sticky",
+            "action_space": {"dpad_left": "LEFT", "dpad_right": "RIGHT", "south": "FIRE"},
         }
         video = meta.original_video
         assert video.source == "ale" and video.url.startswith("ale://Pong-v5?seed=")
@@ -239,7 +239,11 @@ def test_games_without_expert_record_with_sticky(tmp_path, env_id):
             {"env_id": "ALE/MsPacman-v5", "policy": "expert"},
             r"no expert policy for game 'ms_pacman'.*'pong'",
         ),
-        ({"env_id": "Pong-v4"}, r"expected a Gymnasium ALE id"),
+        ({"env_id": "Pong-v4"}, r"expected 'ALE/<Game>-v5', 'vizdoom/<scenario>'"),
+        ({"env_id": "ALE/Pong-v4"}, r"expected a Gymnasium ALE id"),
+        ({"env_id": "vizdoom/e1m9"}, r"'vizdoom/e1m9'.*scenario of \['basic'"),
+        ({"env_id": "crafter/huge"}, r"'crafter/huge'.*variant of \['default'"),
+        ({"env_id": "vizdoom/basic", "fps": 30}, r"fps=30 must divide Doom's 35"),
         ({"policy": "greedy"}, r"expected one of \('random', 'sticky', 'expert'\)"),
         ({"max_seconds": 0.0}, r"at least one frame"),
     ],
@@ -275,7 +279,7 @@ class _CrashingPolicy:
 
 
 def test_interrupted_episode_leaves_no_partial_output(tmp_path, monkeypatch):
-    monkeypatch.setattr(recorder, "make_policy", lambda *args: _CrashingPolicy())
+    monkeypatch.setattr(AtariBackend, "player", lambda *args: _CrashingPolicy())
     with pytest.raises(KeyboardInterrupt):
         record(_config(tmp_path, max_seconds=2.0))
     leftovers = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != ".recording.json.lock"]

@@ -78,3 +78,23 @@ def test_bad_execute_steps(tmp_path, steps):
                 "--no-references",
             ]
         )
+
+
+@pytest.mark.parametrize(
+    ("env_id", "fps"), [("vizdoom/defend_the_center", 35), ("crafter/default", 10)]
+)
+def test_eval_policy_plays_the_new_games_and_draws_the_executed_pad(tmp_path, env_id, fps):
+    from nitrogen_hf.evaluation.closed_loop import PolicyEvalConfig, evaluate_policy
+
+    torch.manual_seed(0)
+    NitroGenPolicy(NitroGenPolicyConfig.tiny(action_horizon=4)).save_pretrained(tmp_path / "p")
+    result = evaluate_policy(
+        PolicyEvalConfig(
+            model=str(tmp_path / "p"), env_id=env_id, episodes=1, max_seconds=1.0,
+            out=tmp_path / "eval",
+        )
+    )  # fmt: skip
+    assert result["fps"] == fps and len(result["returns"]) == 1
+    assert result["expert_returns"] is not None and result["random_returns"] is not None
+    with open_video(tmp_path / "eval" / "rollout.mp4") as video:
+        assert video.num_frames == fps and video.fps == fps

@@ -2,6 +2,8 @@ import numpy as np
 
 from nitrogen_hf.actions import BUTTON_INDEX
 from nitrogen_hf.evaluation.idm_metrics import (
+    identifiable_observed,
+    identifiable_shares,
     macro_f1,
     majority_vector,
     score_by_group,
@@ -68,3 +70,22 @@ def test_groups_and_majority_baseline():
     assert set(result) == {"overall", "a", "b"}
     assert result["a"]["exact_match"] == 1.0 and result["b"]["exact_match"] == 1 / 3
     assert macro_f1(result["overall"]["buttons"]) == result["overall"]["macro_f1"]
+
+
+def test_identifiable_frames_score_only_where_the_screen_shows_the_dim():
+    target, predicted = vectors(6), vectors(6)
+    target[:3, SOUTH] = 1  # pressed on frames 0-2; the IDM sees only frame 0 of them
+    predicted[0, SOUTH] = 0.9
+    observed = np.zeros((6, 25), bool)
+    observed[:, SOUTH] = True
+    identifiable = np.full((6, 25), -1, np.int8)
+    identifiable[[0, 3]] = 0
+    identifiable[[0, 3], SOUTH] = 1  # probed frames 0 and 3: south shows there
+    identifiable[[1], :] = 0  # frame 1 probed: south changes nothing
+    mask = identifiable_observed(observed, identifiable)
+    assert mask[:, SOUTH].tolist() == [True, False, False, True, False, False]
+    everywhere = score_labels(predicted, target, observed)["buttons"]["south"]
+    shown = score_labels(predicted, target, mask)["buttons"]["south"]
+    assert everywhere["recall"] == 1 / 3 and shown["recall"] == 1.0 and shown["frames"] == 2
+    shares = identifiable_shares(observed, identifiable)
+    assert shares == {"south": {"probed_frames": 3, "share": 2 / 3}}

@@ -7,9 +7,32 @@ import json
 from pathlib import Path
 
 
+def _record_help() -> str:
+    """The env ids `record` takes, read from the backends (no game library is imported)."""
+    from nitrogen_hf.envs.catalog import SCENARIOS, VARIANTS
+
+    lines = [
+        "env ids:",
+        "  ALE/<Game>-v5            any Gymnasium Atari game; experts: Pong, Breakout, Freeway",
+    ]
+    lines += [f"  vizdoom/{name:<17} {s.description}" for name, s in SCENARIOS.items()]
+    lines += [f"  crafter/{name:<17} {v.description}" for name, v in VARIANTS.items()]
+    lines += ["", "players: random, sticky (human-like holds), expert (scripted, plays to win)"]
+    return "\n".join(lines)
+
+
 def _add_record(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("record", help="play real Atari games (ALE) and write the NitroGen layout")
-    p.add_argument("--env", default="ALE/Pong-v5", help="any Gymnasium ALE/<Game>-v5 id")
+    p = sub.add_parser(
+        "record",
+        help="play real games (Atari, ViZDoom, Crafter) and write the NitroGen layout",
+        description=_record_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--env",
+        default="ALE/Pong-v5",
+        help="ALE/<Game>-v5, vizdoom/<scenario> or crafter/<variant> (listed above)",
+    )
     p.add_argument("--episodes", type=int, default=1, help="episodes to record")
     p.add_argument(
         "--policy",
@@ -23,7 +46,11 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
         default=True,
         help="draw a gamepad overlay (labeled data) or not (walkthrough, labels kept aside)",
     )
-    p.add_argument("--fps", type=int, default=30, help="video and action rate; must divide 60")
+    p.add_argument(
+        "--fps",
+        type=int,
+        help="video and action rate (default: the game's own; ALE: divides 60, ViZDoom: 35)",
+    )
     p.add_argument("--max-seconds", type=float, default=120.0, help="cap on each episode's length")
     p.add_argument("--out", type=Path, required=True, help="recording folder (resumable)")
     p.add_argument("--seed", type=int, default=0, help="env and player seeds derive from it")
@@ -32,6 +59,11 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
         choices=("bottom-right", "bottom-left", "top-right", "top-left"),
         default="bottom-right",
         help="where the controller overlay sits",
+    )
+    p.add_argument(
+        "--probe-every",
+        type=float,
+        help="seconds between frames probed for identifiability (default: the game's; 0: off)",
     )
     p.set_defaults(func=_run_record)
 
@@ -50,6 +82,7 @@ def _run_record(args: argparse.Namespace) -> int:
         max_seconds=args.max_seconds,
         out=args.out,
         seed=args.seed,
+        probe_every_s=args.probe_every,
     )
     summary = record(config)
     print(json.dumps(summary, indent=2))

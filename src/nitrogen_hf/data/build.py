@@ -124,7 +124,15 @@ def chunk_row(chunk: Chunk, video: VideoInfo) -> dict:
         "sticks": chunk.actions.sticks.tolist(),
         "observed": chunk.actions.observed.tolist(),
         "confidence": None if chunk.confidence is None else chunk.confidence.tolist(),
+        "identifiable": identifiable_rows(chunk.identifiable),
     }
+
+
+def identifiable_rows(masks) -> list | None:
+    """(N, 25) int8 probe masks -> per-frame lists of bools, None for unprobed frames."""
+    if masks is None:
+        return None
+    return [None if row[0] < 0 else (row > 0).tolist() for row in masks]
 
 
 # --- writing ----------------------------------------------------------------------------------

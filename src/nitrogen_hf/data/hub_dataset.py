@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import datasets
+import pyarrow.parquet as pq
 
 from nitrogen_hf.actions import ACTION_DIM, NUM_BUTTONS, NUM_STICK_AXES
 from nitrogen_hf.data.video_locator import VideoLocator
@@ -50,6 +51,9 @@ CHUNK_FEATURES = datasets.Features(
         "sticks": datasets.List(datasets.List(_float, length=NUM_STICK_AXES)),  # [-1, 1]
         "observed": datasets.List(datasets.Value("bool"), length=ACTION_DIM),
         "confidence": datasets.List(_float),  # per frame; null for ground truth
+        # Per frame, which of the 25 dims change the next frames (envs.probes); null for
+        # chunks without probes and for the frames a recording did not probe.
+        "identifiable": datasets.List(datasets.List(datasets.Value("bool"), length=ACTION_DIM)),
     }
 )
 
@@ -122,6 +126,7 @@ def load_chunk_dataset(
         files = data_files(path_or_repo_id)
         if split not in files:
             raise ValueError(f"{path_or_repo_id}: no '{split}' split (found {sorted(files)})")
+        _check_columns(files[split][0])
         dataset = datasets.load_dataset(
             "parquet",
             data_files={split: files[split]},
@@ -141,6 +146,16 @@ def load_chunk_dataset(
         fn_kwargs={"locator": locator},
         features=CHUNK_FEATURES,
     )
+
+
+def _check_columns(path: str) -> None:
+    """A clear error for shards written by an older build (their columns differ)."""
+    missing = set(CHUNK_FEATURES) - set(pq.read_schema(path).names)
+    if missing:
+        raise ValueError(
+            f"{path}: columns {sorted(missing)} missing (built by an older version); "
+            "run build-dataset again"
+        )
 
 
 def _repoint_video_paths(video_ids: list[str], locator: VideoLocator) -> dict[str, list]:

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from nitrogen_hf.actions import BUTTONS, STICKS, GamepadActions
+from nitrogen_hf.actions import ACTION_DIM, BUTTONS, STICKS, GamepadActions
 from nitrogen_hf.data.metadata import ChunkMetadata, MetadataError
 from nitrogen_hf.data.skips import SkipLog
 
@@ -27,6 +27,8 @@ RAW_FILE = "actions_raw.parquet"
 CHUNK_FILES = (METADATA_FILE, PROCESSED_FILE, RAW_FILE)
 SHARD_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 CONFIDENCE_COLUMN = "confidence"
+IDENTIFIABLE_COLUMN = "identifiable"  # per-frame probe results of recorded games
+NOT_PROBED = -1  # value of unprobed frames in identifiable masks
 
 
 class ChunkError(ValueError):
@@ -47,6 +49,7 @@ class Chunk:
     origin: str  # shard file or folder it was read from
     actions_file: str  # which parquet the actions came from
     confidence: np.ndarray | None = None  # (N,) float32, pseudo-labels only
+    identifiable: np.ndarray | None = None  # (N, 25) int8: 1/0 per dim, NOT_PROBED rows
 
     @property
     def video_id(self) -> str:
@@ -120,7 +123,25 @@ def parse_chunk(name: str, files: dict[str, bytes], origin: str) -> Chunk:
         confidence = (
             table.column(CONFIDENCE_COLUMN).to_numpy(zero_copy_only=False).astype(np.float32)
         )
-    return Chunk(metadata, actions, name, origin, actions_file, confidence)
+    identifiable = None
+    if IDENTIFIABLE_COLUMN in table.column_names:
+        identifiable = identifiable_masks(table.column(IDENTIFIABLE_COLUMN).to_pylist())
+    return Chunk(metadata, actions, name, origin, actions_file, confidence, identifiable)
+
+
+def identifiable_masks(rows: list) -> np.ndarray:
+    """Per-frame lists of 25 bools (None: not probed) -> (N, 25) int8 with NOT_PROBED rows."""
+    out = np.full((len(rows), ACTION_DIM), NOT_PROBED, np.int8)
+    for i, row in enumerate(rows):
+        if row is None:
+            continue
+        if len(row) != ACTION_DIM:
+            raise ChunkError(
+                "bad_identifiable",
+                f"{IDENTIFIABLE_COLUMN} row {i} has {len(row)} values, expected {ACTION_DIM}",
+            )
+        out[i] = np.asarray(row, bool)
+    return out
 
 
 def _read_parquet(data: bytes, file_name: str) -> pa.Table:

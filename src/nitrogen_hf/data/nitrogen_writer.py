@@ -10,10 +10,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from nitrogen_hf.actions import GamepadActions
+from nitrogen_hf.actions import ACTION_DIM, GamepadActions
 from nitrogen_hf.data.files import replace_folder, temporary_sibling
 from nitrogen_hf.data.metadata import ChunkMetadata
-from nitrogen_hf.data.nitrogen_reader import CONFIDENCE_COLUMN, METADATA_FILE, PROCESSED_FILE
+from nitrogen_hf.data.nitrogen_reader import (
+    CONFIDENCE_COLUMN,
+    IDENTIFIABLE_COLUMN,
+    METADATA_FILE,
+    PROCESSED_FILE,
+)
 
 
 def chunk_folder_name(video_id: str, index: int) -> str:
@@ -26,9 +31,12 @@ def write_chunk(
     metadata: ChunkMetadata,
     actions: GamepadActions,
     confidence: np.ndarray | None = None,
+    identifiable: np.ndarray | None = None,
 ) -> Path:
     """Write `<root>/<video_id>/<video_id>_chunk_<id>/` and return its path.
 
+    identifiable: (N, 25) int8 probe results, 1/0 per dim, -1 for frames not probed; they
+    go to a nullable list<bool> column (null rows: not probed).
     Files go to a temporary sibling folder that is renamed into place, so readers and
     resumed jobs see either the whole chunk or none of it.
     """
@@ -46,6 +54,8 @@ def write_chunk(
             table = table.append_column(
                 CONFIDENCE_COLUMN, pa.array(np.asarray(confidence, np.float32))
             )
+        if identifiable is not None:
+            table = table.append_column(IDENTIFIABLE_COLUMN, identifiable_array(identifiable))
         pq.write_table(table, staging / PROCESSED_FILE)
         (staging / METADATA_FILE).write_text(json.dumps(metadata.to_json(), indent=2))
         replace_folder(staging, target)
@@ -53,3 +63,12 @@ def write_chunk(
         if staging.exists():
             shutil.rmtree(staging)
     return target
+
+
+def identifiable_array(masks: np.ndarray) -> pa.Array:
+    """(N, 25) int8 (-1 = not probed) -> list<bool> array with a null for unprobed rows."""
+    masks = np.asarray(masks)
+    if masks.ndim != 2 or masks.shape[1] != ACTION_DIM:
+        raise ValueError(f"identifiable masks must be (N, {ACTION_DIM}), got {masks.shape}")
+    rows = [None if row[0] < 0 else (row > 0).tolist() for row in masks]
+    return pa.array(rows, pa.list_(pa.bool_()))

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+
+from nitrogen_hf.envs.backend import Step
+from nitrogen_hf.envs.probes import ProbeConfig
 
 # The Atari 2600 renders 60 frames per second (NTSC); recordings sample every k-th frame.
 ALE_FRAME_RATE = 60
@@ -47,3 +54,96 @@ def make_env(env_id: str, fps: int) -> Any:
         return gym.make(env_id, frameskip=frameskip_for(fps), repeat_action_probability=0.0)
     except gym.error.Error as error:
         raise ValueError(f"env id {env_id!r}: Gymnasium cannot make it ({error})") from error
+
+
+class AtariGame:
+    """An ALE env as a `GameEnv`: actions are indices into the game's minimal action set."""
+
+    def __init__(self, env_id: str, fps: int):
+        from nitrogen_hf.actions import AtariActionMap
+
+        self.env = make_env(env_id, fps)
+        self.controls = AtariActionMap(self.env.unwrapped.get_action_meanings())
+        self.frame_shape = tuple(self.env.observation_space.shape[:2])
+
+    def reset(self, seed: int) -> np.ndarray:
+        return self.env.reset(seed=seed)[0]
+
+    def step(self, action: int) -> Step:
+        observation, reward, terminated, truncated, _ = self.env.step(action)
+        return Step(observation, float(reward), bool(terminated), bool(truncated))
+
+    def info(self) -> np.ndarray:
+        return self.env.unwrapped.ale.getRAM()
+
+    def snapshot(self) -> Any:
+        return self.env.unwrapped.ale.cloneState()
+
+    def rollout(self, snapshot: Any, actions: Sequence[int]) -> list[np.ndarray]:
+        """Steps the unwrapped env (no wrapper counts these steps), then restores the live state."""
+        ale, env = self.env.unwrapped.ale, self.env.unwrapped
+        live = ale.cloneState()
+        ale.restoreState(snapshot)
+        frames = []
+        for action in actions:
+            observation, _, terminated, _, _ = env.step(action)
+            frames.append(observation)
+            if terminated:
+                break
+        ale.restoreState(live)
+        return frames
+
+    def close(self) -> None:
+        self.env.close()
+
+
+@dataclass(frozen=True)
+class AtariBackend:
+    """Gymnasium ALE games; scripted experts exist for the games in `experts.EXPERTS`."""
+
+    env_id: str
+    source: str = "ale"
+    controller_type: str = CONTROLLER_TYPE
+    default_fps: int = 30
+    probe: ProbeConfig = ProbeConfig(every_s=1.0, horizon=8)  # 8 steps: effects lag a little
+
+    def __post_init__(self) -> None:
+        rom_name(self.env_id)
+
+    @property
+    def game(self) -> str:
+        return game_name(self.env_id)
+
+    def check_fps(self, fps: int) -> None:
+        frameskip_for(fps)
+
+    def check_player(self, name: str) -> None:
+        from nitrogen_hf.envs.policies import POLICIES, check_expert
+
+        if name not in POLICIES:
+            raise ValueError(f"policy {name!r}: expected one of {POLICIES}")
+        if name == "expert":
+            check_expert(self.game)
+
+    def has_expert(self) -> bool:
+        from nitrogen_hf.envs.experts import EXPERTS
+
+        return self.game in EXPERTS
+
+    def make(self, fps: int) -> AtariGame:
+        return AtariGame(self.env_id, fps)
+
+    def player(self, name: str, env: AtariGame, fps: int) -> Any:
+        from nitrogen_hf.envs.policies import make_policy
+
+        return make_policy(name, self.game, env.controls.meanings, fps)
+
+    def url(self, env_seed: int, fps: int) -> str:
+        return f"ale://{rom_name(self.env_id)}-v5?seed={env_seed}&frameskip={frameskip_for(fps)}"
+
+    def action_space(self, env: AtariGame) -> dict[str, str]:
+        from nitrogen_hf.actions import ATARI_BUTTONS, BUTTON_INDEX
+
+        names = {"dpad_up": "UP", "dpad_down": "DOWN", "dpad_left": "LEFT", "dpad_right": "RIGHT"}
+        usable = env.controls.expressible
+        return {b: names.get(b, "FIRE") for b in ATARI_BUTTONS if usable[BUTTON_INDEX[b]]}

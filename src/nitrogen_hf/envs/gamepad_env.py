@@ -1,31 +1,27 @@
-"""Gymnasium side of acting: a gamepad action space over ALE envs, and an agent that plays
-from a vision-action policy with a receding horizon."""
+"""Acting with a policy: its gamepad vector as a game's action, and an agent that plays from
+a vision-action policy with a receding horizon."""
 
 from __future__ import annotations
 
 from collections import deque
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import torch
 
-from nitrogen_hf.actions import ACTION_DIM, NUM_BUTTONS, AtariActionMap
+from nitrogen_hf.actions import ACTION_DIM, NUM_BUTTONS
 from nitrogen_hf.data.frames import prepare_frames
 
 
-class GamepadActionWrapper(gym.ActionWrapper):
-    """Lets an ALE env take gamepad actions: the 25-d model-layout vector (buttons > 0.5 are
-    pressed); each maps to the closest action of the game's own action set."""
-
-    def __init__(self, env: gym.Env):
-        super().__init__(env)
-        self.mapping = AtariActionMap(env.unwrapped.get_action_meanings())
-        self.action_space = gym.spaces.Box(0.0, 1.0, (ACTION_DIM,), np.float32)
-
-    def action(self, action: np.ndarray) -> int:
-        buttons = (np.asarray(action, np.float32)[:NUM_BUTTONS] > 0.5).astype(np.uint8)
-        return self.mapping.from_buttons(buttons)
+def vector_to_action(controls: Any, vector: np.ndarray) -> Any:
+    """The game action a 25-d model-layout vector executes (buttons > 0.5, sticks v * 2 - 1),
+    through the game's action map (`GameEnv.controls`): the nearest discrete action, or
+    engine values after the dead zone and rounding."""
+    vector = np.asarray(vector, np.float32)
+    if vector.shape != (ACTION_DIM,):
+        raise ValueError(f"expected a ({ACTION_DIM},) action vector, got {vector.shape}")
+    buttons = (vector[:NUM_BUTTONS] > 0.5).astype(np.uint8)
+    return controls.from_pad(buttons, vector[NUM_BUTTONS:] * 2.0 - 1.0)
 
 
 class PolicyAgent:

@@ -1,11 +1,14 @@
-"""Play real Atari games and write them in the NitroGen layout (`nitrogen-hf record`).
+"""Play real games and write them in the NitroGen layout (`nitrogen-hf record`).
 
-Frame t of a video is the observation *before* action t, and action row t is what the
-player pressed on seeing it, so action t causes the change from frame t to t + 1. With the
-overlay on, frame t also shows action t's buttons, as a streamer's controller overlay does.
+Any backend of `envs.backend` records the same way (Atari, ViZDoom, Crafter). Frame t of a
+video is the observation *before* action t, and action row t is what the player pressed on
+seeing it (as executed: sticks after the dead zone and the engine's rounding), so action t
+causes the change from frame t to t + 1. With the overlay on, frame t also shows action t's
+buttons and stick positions, as a streamer's controller overlay does. Sampled frames are
+probed for identifiability (`envs.probes`) and carry an `identifiable` column.
 
 Output folder:
-    videos/<video_id>.mp4            H.264, native 160x210 frames
+    videos/<video_id>.mp4            H.264 at the game's native frame size
     actions/<video_id>/...           overlay videos: labeled chunks, NitroGen-style
     ground_truth/<video_id>/...      walkthrough videos (no overlay): labels kept aside
     recording.json                   one entry per video; the resume marker
@@ -23,30 +26,31 @@ from typing import Any
 
 import numpy as np
 
-from nitrogen_hf.actions import AtariActionMap, GamepadActions
+from nitrogen_hf.actions import GamepadActions
 from nitrogen_hf.data.files import replace_folder, temporary_sibling
 from nitrogen_hf.data.metadata import ChunkMetadata, OriginalVideo
 from nitrogen_hf.data.nitrogen_writer import chunk_folder_name, write_chunk
 from nitrogen_hf.envs import manifest
-from nitrogen_hf.envs.atari import CONTROLLER_TYPE, frameskip_for, game_name, make_env, rom_name
+from nitrogen_hf.envs.backend import Backend, GameEnv, backend_for
 from nitrogen_hf.envs.overlay import GamepadOverlay, OverlayConfig
-from nitrogen_hf.envs.policies import POLICIES, Policy, check_expert, make_policy
+from nitrogen_hf.envs.policies import Policy
+from nitrogen_hf.envs.probes import ProbeConfig, episode_masks
 
 logger = logging.getLogger(__name__)
 
 WALKTHROUGH_MARKER = "-wt"  # video ids of overlay-free videos end with it
-FULL_FRAME = {"xtl": 0.0, "ytl": 0.0, "xbr": 1.0, "ybr": 1.0}  # ALE frames are all game
+FULL_FRAME = {"xtl": 0.0, "ytl": 0.0, "xbr": 1.0, "ybr": 1.0}  # the frames are all game
 
 
 @dataclass
 class RecordConfig:
     """One `record` run: which game, who plays, how many episodes, where to write."""
 
-    env_id: str = "ALE/Pong-v5"  # any Gymnasium ALE/<Game>-v5 id
+    env_id: str = "ALE/Pong-v5"  # ALE/<Game>-v5, vizdoom/<scenario> or crafter/<variant>
     episodes: int = 1
     policy: str = "sticky"  # random | sticky | expert
     overlay: bool = True  # draw the gamepad (labeled data) or not (walkthrough)
-    fps: int = 30  # video and action rate; must divide 60
+    fps: int | None = None  # video and action rate; None = the game's (Atari 30, Doom 35)
     max_seconds: float = 120.0  # cap on each episode's length
     out: Path = Path("recordings")
     seed: int = 0  # env and policy seeds of every episode derive from it
@@ -54,15 +58,16 @@ class RecordConfig:
     crf: int = 18  # H.264 quality: visually lossless
     progress: bool = True  # a tqdm bar per episode
     overlay_style: OverlayConfig = field(default_factory=OverlayConfig)
+    probe_every_s: float | None = None  # identifiability probes; None = the game's, 0 = off
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
-        frameskip_for(self.fps)
-        game = game_name(self.env_id)
-        if self.policy not in POLICIES:
-            raise ValueError(f"policy {self.policy!r}: expected one of {POLICIES}")
-        if self.policy == "expert":
-            check_expert(game)
+        backend = self.backend
+        self.fps = backend.default_fps if self.fps is None else self.fps
+        backend.check_fps(self.fps)
+        backend.check_player(self.policy)
+        if self.probe_every_s is not None and self.probe_every_s < 0:
+            raise ValueError(f"probe_every_s ({self.probe_every_s}) must be >= 0 (0: no probes)")
         if self.episodes < 0 or self.seed < 0:
             raise ValueError(f"episodes ({self.episodes}) and seed ({self.seed}) must be >= 0")
         if self.max_seconds * self.fps < 1 or self.chunk_seconds * self.fps < 1:
@@ -70,6 +75,17 @@ class RecordConfig:
                 f"max_seconds ({self.max_seconds}) and chunk_seconds ({self.chunk_seconds}) "
                 f"must each last at least one frame at {self.fps} fps"
             )
+
+    @property
+    def backend(self) -> Backend:
+        return backend_for(self.env_id)
+
+    @property
+    def probe(self) -> ProbeConfig:
+        default = self.backend.probe
+        if self.probe_every_s is None:
+            return default
+        return ProbeConfig(every_s=self.probe_every_s, horizon=default.horizon)
 
     @property
     def max_frames(self) -> int:
@@ -88,9 +104,10 @@ class RecordConfig:
 class EpisodeResult:
     """What was played: the executed env actions (one per recorded frame) and the score."""
 
-    actions: list[int]
+    actions: list[Any]  # the game's own actions (indices, or engine-value tuples)
     total_return: float
     terminated: bool  # the game ended (as opposed to the time cap or the env's limit)
+    snapshots: dict[int, Any] = field(default_factory=dict)  # frame -> state, for probing
 
 
 def video_id_for(game: str, policy: str, seed: int, episode: int, overlay: bool) -> str:
@@ -107,52 +124,60 @@ def episode_seeds(seed: int, episode: int) -> tuple[int, np.random.Generator]:
 
 
 def play_episode(
-    env: Any,
+    env: GameEnv,
     policy: Policy,
     env_seed: int,
     rng: np.random.Generator,
     max_frames: int,
-    on_frame: Callable[[np.ndarray, int], None] | None = None,
+    on_frame: Callable[[np.ndarray, Any], None] | None = None,
     progress: str | None = None,
+    snapshot_every: int = 0,
 ) -> EpisodeResult:
     """Play until the game ends or `max_frames`; `on_frame(observation, action)` sees each frame.
 
-    `progress` names a tqdm bar (None: no bar).
+    Every `snapshot_every`-th frame (0: none) the state before its action is kept for
+    probing. `progress` names a tqdm bar (None: no bar).
     """
     from tqdm.auto import tqdm
 
-    observation, _ = env.reset(seed=env_seed)
+    observation = env.reset(env_seed)
     policy.reset()
-    actions: list[int] = []
-    total, terminated = 0.0, False
+    result = EpisodeResult([], 0.0, False)
     with tqdm(
         total=max_frames, desc=progress, unit="frame", disable=progress is None, leave=False
     ) as bar:
-        while len(actions) < max_frames:
-            action = int(policy.act(observation, env.unwrapped.ale.getRAM(), rng))
+        while len(result.actions) < max_frames:
+            if snapshot_every and len(result.actions) % snapshot_every == 0:
+                result.snapshots[len(result.actions)] = env.snapshot()
+            action = policy.act(observation, env.info(), rng)
             if on_frame is not None:
                 on_frame(observation, action)
-            actions.append(action)
-            observation, reward, terminated, truncated, _ = env.step(action)
-            total += float(reward)
+            result.actions.append(action)
+            step = env.step(action)
+            observation, result.total_return = step.observation, result.total_return + step.reward
             bar.update()
-            if terminated or truncated:
+            if step.terminated or step.truncated:
+                result.terminated = step.terminated
                 break
-    return EpisodeResult(actions, total, bool(terminated))
+    return result
 
 
 def chunk_metadata(
     config: RecordConfig, video_id: str, env_seed: int, resolution: tuple[int, int],
     box: tuple[int, int, int, int] | None, index: int, start: int, size: int,
+    action_space: dict[str, str],
 ) -> ChunkMetadata:  # fmt: skip
-    """Metadata of chunk `index` (frames [start, start + size)) with every field of the format."""
-    fps = config.fps
+    """Metadata of chunk `index` (frames [start, start + size)) with every field of the format.
+
+    `action_space` (gamepad dim -> game control) says what the controller really drives.
+    """
+    fps, backend = config.fps, config.backend
     video = OriginalVideo(
         video_id=video_id,
         start_time=start / fps,
         end_time=(start + size) / fps,
-        source="ale",
-        url=f"ale://{rom_name(config.env_id)}-v5?seed={env_seed}&frameskip={frameskip_for(fps)}",
+        source=backend.source,
+        url=backend.url(env_seed, fps),
         resolution=resolution,
         duration=size / fps,
         start_frame=start,
@@ -164,28 +189,37 @@ def chunk_metadata(
         chunk_id=f"{index:04d}",
         chunk_size=size,
         original_video=video,
-        game=game_name(config.env_id),
-        controller_type=CONTROLLER_TYPE,
+        game=backend.game,
+        controller_type=backend.controller_type,
         bbox_controller_overlay=box,
         bbox_game_area=dict(FULL_FRAME),
         extra={
             "label_source": "overlay" if config.overlay else "ground_truth",
             "env_id": config.env_id,
             "policy": config.policy,
+            "action_space": action_space,
         },
     )
 
 
-def write_chunks(root: Path, chunks: list[ChunkMetadata], actions: GamepadActions) -> list[Path]:
-    """Write all chunks of one video into `root/<video_id>/`, replacing any older set at once."""
+def write_chunks(
+    root: Path,
+    chunks: list[ChunkMetadata],
+    actions: GamepadActions,
+    identifiable: np.ndarray | None = None,
+) -> list[Path]:
+    """Write all chunks of one video into `root/<video_id>/`, replacing any older set at once.
+
+    identifiable: (N, 25) int8 per-frame probe results (see `probes.episode_masks`) or None.
+    """
     video_id = chunks[0].video_id
     root.mkdir(parents=True, exist_ok=True)
     staging = temporary_sibling(root / video_id)  # hidden: readers skip it
     try:
         for meta in chunks:
-            write_chunk(
-                staging, meta, actions[meta.start_frame : meta.start_frame + meta.chunk_size]
-            )
+            rows = slice(meta.start_frame, meta.start_frame + meta.chunk_size)
+            masks = None if identifiable is None else identifiable[rows]
+            write_chunk(staging, meta, actions[rows], identifiable=masks)
         replace_folder(staging / video_id, root / video_id)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -193,39 +227,45 @@ def write_chunks(root: Path, chunks: list[ChunkMetadata], actions: GamepadAction
 
 
 def record_episode(
-    env: Any, config: RecordConfig, episode: int, overlay: GamepadOverlay | None
+    env: GameEnv, config: RecordConfig, episode: int, overlay: GamepadOverlay | None
 ) -> dict[str, Any]:
-    """Record one episode (video, then chunks) and return its recording.json entry."""
+    """Record one episode (video, then probes, then chunks) and return its recording.json entry."""
     from nitrogen_hf.data.video_writer import Mp4Writer
 
-    game = game_name(config.env_id)
-    video_id = video_id_for(game, config.policy, config.seed, episode, config.overlay)
+    backend, probe = config.backend, config.probe
+    video_id = video_id_for(backend.game, config.policy, config.seed, episode, config.overlay)
     env_seed, rng = episode_seeds(config.seed, episode)
-    meanings = env.unwrapped.get_action_meanings()
-    action_map = AtariActionMap(meanings)
-    policy = make_policy(config.policy, game, meanings, config.fps)
-    draw = _frame_drawer(overlay, action_map)
-    height, width = env.observation_space.shape[:2]
+    policy = backend.player(config.policy, env, config.fps)
+    draw = _frame_drawer(overlay, env.controls)
+    height, width = env.frame_shape
     video_path = config.out / "videos" / f"{video_id}.mp4"
     with Mp4Writer(video_path, config.fps, width, height, crf=config.crf) as writer:
         result = play_episode(
             env, policy, env_seed, rng, config.max_frames,
             on_frame=lambda observation, action: writer.write(draw(observation, action)),
             progress=video_id if config.progress else None,
+            snapshot_every=probe.interval(config.fps),
         )  # fmt: skip
+    identifiable = None
+    if result.snapshots:
+        identifiable = episode_masks(env, result.snapshots, result.actions, probe.horizon)
     box = overlay.box if overlay is not None else None
     frames = len(result.actions)
+    space = backend.action_space(env)
     chunks = [
-        chunk_metadata(config, video_id, env_seed, (height, width), box, i, start, size)
+        chunk_metadata(config, video_id, env_seed, (height, width), box, i, start, size, space)
         for i, (start, size) in enumerate(chunk_spans(frames, config.chunk_frames))
     ]
     paths = write_chunks(
-        config.out / config.label_folder, chunks, action_map.to_gamepad(result.actions)
+        config.out / config.label_folder,
+        chunks,
+        env.controls.to_gamepad(result.actions),
+        identifiable,
     )
     return {
         **_settings(config, episode),
         "video_id": video_id,
-        "game": game,
+        "game": backend.game,
         "env_seed": env_seed,
         "return": result.total_return,
         "frames": frames,
@@ -236,6 +276,7 @@ def record_episode(
         "label_source": chunks[0].extra["label_source"],
         "chunks": [p.relative_to(config.out).as_posix() for p in paths],
         "bbox_controller_overlay": list(box) if box else None,
+        "probed_frames": len(result.snapshots),
     }
 
 
@@ -248,20 +289,20 @@ def chunk_spans(num_frames: int, chunk_frames: int) -> list[tuple[int, int]]:
 
 
 def _frame_drawer(
-    overlay: GamepadOverlay | None, action_map: AtariActionMap
-) -> Callable[[np.ndarray, int], np.ndarray]:
-    """The video frame for (observation, action): with the action's buttons drawn, or as is."""
+    overlay: GamepadOverlay | None, controls: Any
+) -> Callable[[np.ndarray, Any], np.ndarray]:
+    """The video frame for (observation, action): with the executed pad drawn, or as is."""
     if overlay is None:
         return lambda observation, action: observation
-    return lambda observation, action: overlay.draw(observation, action_map.to_buttons(action))
+    return lambda observation, action: overlay.draw(observation, *controls.to_pad(action))
 
 
 def record(config: RecordConfig) -> dict[str, Any]:
     """Record `config.episodes` episodes, skipping those already complete in `config.out`."""
-    env = make_env(config.env_id, config.fps)
-    height, width = env.observation_space.shape[:2]
+    env = config.backend.make(config.fps)
+    height, width = env.frame_shape
     overlay = GamepadOverlay(height, width, config.overlay_style) if config.overlay else None
-    game = game_name(config.env_id)
+    game = config.backend.game
     recorded, skipped, started = [], [], time.perf_counter()
     try:
         for episode in range(config.episodes):

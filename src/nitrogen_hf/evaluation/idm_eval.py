@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from nitrogen_hf.actions import NUM_BUTTONS, GamepadActions
-from nitrogen_hf.data.nitrogen_reader import ChunkError
+from nitrogen_hf.actions import ACTION_DIM, NUM_BUTTONS, GamepadActions
+from nitrogen_hf.data.nitrogen_reader import NOT_PROBED, ChunkError, identifiable_masks
 from nitrogen_hf.data.windows import ReaderCache, WindowConfig, load_chunk_frames
 from nitrogen_hf.evaluation.calibration import fit_temperature, reliability, threshold_for_precision
 from nitrogen_hf.models.idm.modeling_idm import NitroGenIDM, decode_logits
@@ -32,6 +32,7 @@ class ChunkPredictions:
     targets: np.ndarray  # (M, 25) true model vectors
     observed: np.ndarray  # (M, 25) bool
     games: np.ndarray  # (M,) str
+    identifiable: np.ndarray  # (M, 25) int8 probe results, NOT_PROBED where not measured
     chunks: int
     skipped: dict
 
@@ -49,7 +50,9 @@ def predict_chunks(
     """Label every transition of every chunk row and pair it with the truth."""
     config = WindowConfig(frame_size=tuple(model.config.frame_size), backend=backend, shuffle=False)
     readers, skipped = ReaderCache(backend), Counter()
-    parts: dict[str, list] = {k: [] for k in ("vec", "conf", "bl", "sl", "tgt", "obs", "game")}
+    parts: dict[str, list] = {
+        k: [] for k in ("vec", "conf", "bl", "sl", "tgt", "obs", "game", "ident")
+    }
     count = 0
     model.eval()
     for row in tqdm(rows, desc="predict", total=max_chunks, leave=False):
@@ -73,6 +76,7 @@ def predict_chunks(
         parts["tgt"].append(truth.to_vector()[:n])
         parts["obs"].append(np.tile(truth.observed, (n, 1)))
         parts["game"].append(np.full(n, row["game"] or "unknown", dtype=object))
+        parts["ident"].append(_identifiable(row.get("identifiable"), row["num_frames"])[:n])
         count += 1
     readers.close()
     if count == 0:
@@ -85,9 +89,17 @@ def predict_chunks(
         np.concatenate(parts["tgt"]),
         np.concatenate(parts["obs"]),
         np.concatenate(parts["game"]),
+        np.concatenate(parts["ident"]),
         count,
         dict(skipped),
     )
+
+
+def _identifiable(rows: list | None, num_frames: int) -> np.ndarray:
+    """(N, 25) int8 probe masks of a dataset row (all NOT_PROBED for chunks without them)."""
+    if rows is None:
+        return np.full((num_frames, ACTION_DIM), NOT_PROBED, np.int8)
+    return identifiable_masks(rows)
 
 
 def frames_correct(

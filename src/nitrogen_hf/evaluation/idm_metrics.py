@@ -108,6 +108,27 @@ def score_by_group(
     return result
 
 
+def identifiable_observed(observed: np.ndarray, identifiable: np.ndarray) -> np.ndarray:
+    """(N, 25) bool: observed dims that counterfactual probing found identifiable.
+
+    identifiable: (N, 25) int8, 1/0 on probed frames, negative where not probed. Scoring
+    with this mask in place of `observed` scores each dim only where the screen can show it:
+    the ceiling no IDM can beat lies there.
+    """
+    return observed & (identifiable > 0)
+
+
+def identifiable_shares(observed: np.ndarray, identifiable: np.ndarray) -> dict:
+    """Per observed dim: how many probed frames there are and the share found identifiable."""
+    probed = observed & (identifiable >= 0)
+    out = {}
+    for d, name in enumerate((*BUTTONS, *STICK_AXES)):
+        if probed[:, d].any():
+            share = float((identifiable[probed[:, d], d] > 0).mean())
+            out[name] = {"probed_frames": int(probed[:, d].sum()), "share": share}
+    return out
+
+
 def majority_vector(target_vectors: np.ndarray, observed: np.ndarray) -> np.ndarray:
     """(25,) the majority-class baseline fitted on training labels: each button's more common
     state (almost always 'not pressed', i.e. the no-op) and each stick axis's median."""

@@ -13,7 +13,12 @@ from nitrogen_hf.actions import BUTTONS
 from nitrogen_hf.data.files import write_json_atomic
 from nitrogen_hf.evaluation.calibration import plot_reliability, reliability
 from nitrogen_hf.evaluation.idm_eval import ChunkPredictions, frames_correct, predict_chunks
-from nitrogen_hf.evaluation.idm_metrics import majority_vector, score_by_group
+from nitrogen_hf.evaluation.idm_metrics import (
+    identifiable_observed,
+    identifiable_shares,
+    majority_vector,
+    score_by_group,
+)
 
 logger = logging.getLogger("nitrogen_hf")
 
@@ -50,14 +55,13 @@ def evaluate_idm(config: IDMEvalConfig) -> dict:
         config.train_split if config.train_split in available_splits(config.data) else split
     )
     predictions = predict_chunks(model, rows, config.backend, config.max_chunks)
-    scores = {"idm": _scores(predictions, predictions.vectors)}
+    vectors = {"idm": predictions.vectors}
     if train_split:
         train_rows = load_chunk_dataset(config.data, train_split).select_columns(
             ["buttons", "sticks", "observed"]
         )
-        scores["majority"] = _scores(
-            predictions, np.tile(_majority(train_rows), (len(predictions), 1))
-        )
+        vectors["majority"] = np.tile(_majority(train_rows), (len(predictions), 1))
+    scores = {name: _scores(predictions, v) for name, v in vectors.items()}
     if config.baseline_model:
         baseline = NitroGenIDM.from_pretrained(config.baseline_model)
         baseline_predictions = predict_chunks(baseline, rows, config.backend, config.max_chunks)
@@ -66,6 +70,7 @@ def evaluate_idm(config: IDMEvalConfig) -> dict:
         predictions, np.asarray(model.config.trained_dims, bool), model.config.stick_bins
     )
     calibration = reliability(predictions.confidence, correct)
+    identifiable = identifiable_scores(predictions, vectors)
     metrics = {
         "macro_f1": scores["idm"]["overall"]["macro_f1"],
         "exact_match": scores["idm"]["overall"]["exact_match"],
@@ -80,6 +85,7 @@ def evaluate_idm(config: IDMEvalConfig) -> dict:
         "frames": len(predictions),
         "skipped": predictions.skipped,
         "models": scores,
+        "identifiable": identifiable,
         "calibration": calibration,
     }
     write_json_atomic(out / "metrics.json", metrics)
@@ -91,6 +97,25 @@ def evaluate_idm(config: IDMEvalConfig) -> dict:
 
 def _scores(predictions: ChunkPredictions, vectors: np.ndarray) -> dict:
     return score_by_group(vectors, predictions.targets, predictions.observed, predictions.games)
+
+
+def identifiable_scores(
+    predictions: ChunkPredictions, vectors: dict[str, np.ndarray]
+) -> dict | None:
+    """Scores of each model on the dims and frames probing found identifiable (recorded games
+    carry per-frame probes); None when no evaluated chunk was probed."""
+    probed = (predictions.identifiable >= 0).all(axis=1)
+    if not probed.any():
+        return None
+    mask = identifiable_observed(predictions.observed, predictions.identifiable)
+    return {
+        "probed_frames": int(probed.sum()),
+        "dims": identifiable_shares(predictions.observed, predictions.identifiable),
+        "models": {
+            name: score_by_group(v, predictions.targets, mask, predictions.games)
+            for name, v in vectors.items()
+        },
+    }
 
 
 def _majority(rows) -> np.ndarray:
@@ -132,7 +157,29 @@ def format_markdown(metrics: dict) -> str:
     if sticks:
         lines += ["", "| stick axis | MAE | R2 |", "|---|---|---|"]
         lines += [f"| {axis} | {s['mae']:.3f} | {_fmt(s['r2'])} |" for axis, s in sticks.items()]
+    if metrics.get("identifiable"):
+        lines += _identifiable_markdown(metrics["identifiable"])
     return "\n".join(lines) + "\n"
+
+
+def _identifiable_markdown(identifiable: dict) -> list[str]:
+    """Scores on identifiable frames only, and how often each dim was identifiable."""
+    idm = identifiable["models"]["idm"]["overall"]
+    lines = [
+        "",
+        f"## On identifiable frames ({identifiable['probed_frames']} probed transitions)",
+        "",
+        "| model | macro-F1 | exact |",
+        "|---|---|---|",
+    ]
+    for name, result in identifiable["models"].items():
+        overall = result["overall"]
+        lines.append(f"| {name} | {_fmt(overall['macro_f1'])} | {_fmt(overall['exact_match'])} |")
+    lines += ["", "| dim | identifiable share | IDM F1 or R2 |", "|---|---|---|"]
+    for dim, share in identifiable["dims"].items():
+        score = idm["buttons"].get(dim, {}).get("f1", idm["sticks"].get(dim, {}).get("r2"))
+        lines.append(f"| {dim} | {share['share']:.3f} | {_fmt(score)} |")
+    return lines
 
 
 def _fmt(value: float | None) -> str:
