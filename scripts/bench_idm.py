@@ -33,7 +33,8 @@ from nitrogen_hf.evaluation.identifiability import (
     identifiable_buttons,
 )
 from nitrogen_hf.evaluation.idm_report import IDMEvalConfig, evaluate_idm
-from nitrogen_hf.training.train_idm import idm_preset, train_idm
+from nitrogen_hf.training.configs import IDM_PRESETS, preset
+from nitrogen_hf.training.train_idm import train_idm
 
 logger = logging.getLogger("bench_idm")
 
@@ -105,19 +106,22 @@ def build(recordings: Path, out: Path, holdout: float) -> Path:
 
 def train(name: str, num_frames: int, dataset: Path, config: BenchConfig) -> tuple[Path, dict]:
     out = config.work / "models" / name
-    training = idm_preset(config.preset, str(dataset), out)
-    training.model = replace(training.model, num_frames=num_frames)
-    training.train = replace(
-        training.train,
-        max_minutes=config.minutes,
-        max_steps=1_000_000 if config.preset != "debug" else 20,
-        seed=config.seed,
-        checkpoint_every=500,
+    training = preset(IDM_PRESETS, config.preset)
+    training = replace(
+        training,
+        model={**training.model, "num_frames": num_frames},
+        train=replace(
+            training.train,
+            max_minutes=config.minutes,
+            max_steps=None if config.preset != "debug" else 20,
+            seed=config.seed,
+            checkpoint_every=500,
+        ),
     )
     summary_file = out / "training_summary.json"
     if summary_file.is_file():
         return out, json.loads(summary_file.read_text())
-    return out, train_idm(training)
+    return out, train_idm(training, str(dataset), out)
 
 
 def model_only_fps(model_dir: Path, frames: int = 600) -> float:

@@ -19,7 +19,8 @@ from nitrogen_hf.data.files import write_json_atomic
 from nitrogen_hf.demo.config import POLICY_64PX
 from nitrogen_hf.envs.recorder import RecordConfig, record
 from nitrogen_hf.evaluation.closed_loop import PolicyEvalConfig, evaluate_policy
-from nitrogen_hf.training.train_policy import policy_preset, train_policy
+from nitrogen_hf.training.configs import POLICY_PRESETS
+from nitrogen_hf.training.train_policy import train_policy
 
 
 def main() -> None:
@@ -61,12 +62,14 @@ def main() -> None:
                 progress=False,
             )
         )
-    config = policy_preset("cpu", [f"expert={work / 'ds'}"], work / "policy")
-    config.policy_overrides = {**config.policy_overrides, **POLICY_64PX}
-    config.train = replace(config.train, max_steps=1_000_000, max_minutes=args.minutes)
-    training = (
-        train_policy(config) if not (work / "policy" / "training_summary.json").is_file() else None
+    config = POLICY_PRESETS["cpu"]
+    config = replace(
+        config,
+        policy_overrides={**config.policy_overrides, **POLICY_64PX},
+        train=replace(config.train, max_steps=None, max_minutes=args.minutes),
     )
+    done = (work / "policy" / "training_summary.json").is_file()
+    training = None if done else train_policy(config, [f"expert={work / 'ds'}"], work / "policy")
     result = evaluate_policy(
         PolicyEvalConfig(
             model=str(work / "policy"),

@@ -26,6 +26,7 @@ import platform
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -44,8 +45,10 @@ from nitrogen_hf.labeling.filters import (
     static_frames,
 )
 from nitrogen_hf.labeling.labeler import label_video
-from nitrogen_hf.labeling.pipeline import decide, label_videos, load_idm
+from nitrogen_hf.labeling.pipeline import label_videos
 from nitrogen_hf.labeling.provenance import resolve_run
+from nitrogen_hf.labeling.worker import decide
+from nitrogen_hf.models.idm.loading import load_idm
 
 WALKTHROUGH_SEED = 100  # walkthroughs and training recordings never share an episode
 TRAIN_SEED = 1
@@ -111,7 +114,8 @@ def train_default_idm(
 ) -> tuple[Path, dict]:
     """The `cpu` preset trained for `minutes` on overlay recordings, calibrated on held-out ones."""
     from nitrogen_hf.data.build import BuildConfig, build_dataset
-    from nitrogen_hf.training.train_idm import idm_preset, train_idm
+    from nitrogen_hf.training.configs import IDM_PRESETS
+    from nitrogen_hf.training.train_idm import train_idm
 
     recordings = record_episodes(games, episodes, 60.0, True, TRAIN_SEED, work / "train_rec")
     ids = [p.stem for p in (recordings / "videos").glob("*.mp4")]
@@ -124,10 +128,10 @@ def train_default_idm(
             progress=False,
         )
     )
-    config = idm_preset("cpu", str(work / "train_ds"), work / "idm")
-    config.train.max_minutes = minutes
-    config.calibration_chunks = 40
-    summary = train_idm(config)
+    config = IDM_PRESETS["cpu"]
+    train = replace(config.train, max_steps=None, max_minutes=minutes)
+    config = replace(config, train=train, calibration_chunks=40)
+    summary = train_idm(config, str(work / "train_ds"), work / "idm")
     return work / "idm", summary
 
 

@@ -26,8 +26,9 @@ import torch
 
 from nitrogen_hf.data.build import BuildConfig, build_dataset
 from nitrogen_hf.data.files import write_json_atomic
-from nitrogen_hf.demo.lam_section import LAMSectionConfig, lam_markdown, lam_section
+from nitrogen_hf.demo.lam_section import LAMSectionConfig, lam_section
 from nitrogen_hf.envs.recorder import RecordConfig, record
+from nitrogen_hf.evaluation.lam_report import lam_markdown
 
 logger = logging.getLogger("bench_lam")
 
@@ -45,9 +46,9 @@ class BenchConfig:
     chunk_seconds: float = 4.0  # short chunks make a fine-grained labeled budget
     budget: float = 0.05  # fraction of training frames (per game) whose labels are used
     preset: str = "cpu"
-    lam_minutes: float = 3.5
-    idm_minutes: float = 3.5  # the same compute as the LAM
-    world_model_minutes: float = 1.0
+    lam_steps: int = 1500
+    idm_steps: int | None = None  # None: as many as the LAM (the same compute)
+    world_model_steps: int = 400
     horizon: int = 8
     seed: int = 0
 
@@ -64,9 +65,9 @@ class BenchConfig:
             chunk_seconds=2.0,
             budget=0.2,
             preset="debug",
-            lam_minutes=0.2,
-            idm_minutes=0.1,
-            world_model_minutes=0.1,
+            lam_steps=20,
+            idm_steps=20,
+            world_model_steps=20,
             horizon=4,
         )
 
@@ -134,9 +135,9 @@ def run(config: BenchConfig) -> dict:
             },
             budget=config.budget,
             preset=config.preset,
-            lam_minutes=config.lam_minutes,
-            idm_minutes=config.idm_minutes,
-            world_model_minutes=config.world_model_minutes,
+            lam_steps=config.lam_steps,
+            idm_steps=config.idm_steps,
+            world_model_steps=config.world_model_steps,
             horizon=config.horizon,
             max_steps=20 if config.preset == "debug" else None,
             seed=config.seed,
@@ -162,7 +163,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("bench_work/lam"))
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (debug preset)")
     parser.add_argument("--budget", type=float, help="labeled fraction of the training frames")
-    parser.add_argument("--lam-minutes", type=float)
+    parser.add_argument("--lam-steps", type=int, help="optimizer steps of the LAM (and the IDM)")
     parser.add_argument("--episodes", type=int)
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--threads", type=int, help="torch threads (1 on a busy shared CPU)")
@@ -178,7 +179,7 @@ def main() -> None:
     )
     overrides = {
         "budget": args.budget,
-        "lam_minutes": args.lam_minutes,
+        "lam_steps": args.lam_steps,
         "episodes": args.episodes,
         "seconds": args.seconds,
     }

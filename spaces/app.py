@@ -1,18 +1,18 @@
 """NitroGen IDM Space: label a gameplay video with an inverse dynamics model and see the
-predicted gamepad drawn over it. The logic lives in `nitrogen_hf.hub.space_backend`; this file
+predicted gamepad drawn over it. The logic lives in `nitrogen_hf.space.backend`; this file
 only lays out the UI."""
 
 from pathlib import Path
 
 import gradio as gr
 
-from nitrogen_hf.hub.space_backend import (
+from nitrogen_hf.space.backend import (
     IMAGE_SUFFIXES,
     SpaceConfig,
     label_handler,
     policy_handler,
 )
-from nitrogen_hf.hub.timeline import CHUNK_COLUMNS, SEGMENT_COLUMNS
+from nitrogen_hf.space.timeline import CHUNK_COLUMNS, SEGMENT_COLUMNS
 
 SPACE_DIR = Path(__file__).resolve().parent
 CONFIG = SpaceConfig.from_env(SPACE_DIR)

@@ -46,6 +46,9 @@ BUTTON_INDEX = {name: i for i, name in enumerate(BUTTONS)}
 
 # A stick counts as "in use" beyond this radius; matches the dead zone of common pads.
 STICK_DEADZONE = 0.1
+# A button counts as pressed when its value (a label, a probability, a policy output) exceeds
+# this: NitroGen's decoding rule, and every metric, filter and player here uses it.
+BUTTON_THRESHOLD = 0.5
 
 
 def observed_mask(columns: Iterable[str]) -> np.ndarray:
@@ -125,7 +128,10 @@ class GamepadActions:
 
     @classmethod
     def from_vector(
-        cls, vector: np.ndarray, observed: np.ndarray | None = None, threshold: float = 0.5
+        cls,
+        vector: np.ndarray,
+        observed: np.ndarray | None = None,
+        threshold: float = BUTTON_THRESHOLD,
     ) -> GamepadActions:
         """Decode (N, 25) model outputs: buttons > threshold, sticks v * 2 - 1 clipped to [-1, 1]."""
         vector = np.asarray(vector, dtype=np.float64)

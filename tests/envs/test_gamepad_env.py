@@ -42,7 +42,9 @@ def test_vectors_drive_crafter_buttons_and_doom_sticks():
 def test_agent_replans_every_k_steps_from_the_current_frame():
     torch.manual_seed(0)
     policy = NitroGenPolicy(
-        NitroGenPolicyConfig.tiny(action_horizon=6, frame_per_sample=2, max_sequence_length=40)
+        NitroGenPolicyConfig.preset(
+            "tiny", action_horizon=6, frame_per_sample=2, max_sequence_length=40
+        )
     )
     agent = PolicyAgent(policy, execute_steps=4)
     frames = [np.full((210, 160, 3), i * 20, np.uint8) for i in range(10)]

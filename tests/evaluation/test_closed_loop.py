@@ -11,7 +11,9 @@ from nitrogen_hf.models.policy import NitroGenPolicy, NitroGenPolicyConfig
 
 def test_short_closed_loop_episode_with_references_and_video(tmp_path, capsys):
     torch.manual_seed(0)
-    NitroGenPolicy(NitroGenPolicyConfig.tiny(action_horizon=4)).save_pretrained(tmp_path / "policy")
+    NitroGenPolicy(NitroGenPolicyConfig.preset("tiny", action_horizon=4)).save_pretrained(
+        tmp_path / "policy"
+    )
     assert (
         main(
             [
@@ -60,7 +62,9 @@ def test_unknown_expert_game_has_no_expert_reference(tmp_path):
 
 @pytest.mark.parametrize("steps", [0, 99])
 def test_bad_execute_steps(tmp_path, steps, capsys):
-    NitroGenPolicy(NitroGenPolicyConfig.tiny(action_horizon=4)).save_pretrained(tmp_path / "p")
+    NitroGenPolicy(NitroGenPolicyConfig.preset("tiny", action_horizon=4)).save_pretrained(
+        tmp_path / "p"
+    )
     argv = ["eval-policy", "--model", str(tmp_path / "p"), "--out", str(tmp_path / "e"),
             "--execute-steps", str(steps), "--episodes", "1", "--max-seconds", "0.2",
             "--no-references"]  # fmt: skip
@@ -75,7 +79,9 @@ def test_eval_policy_plays_the_new_games_and_draws_the_executed_pad(tmp_path, en
     from nitrogen_hf.evaluation.closed_loop import PolicyEvalConfig, evaluate_policy
 
     torch.manual_seed(0)
-    NitroGenPolicy(NitroGenPolicyConfig.tiny(action_horizon=4)).save_pretrained(tmp_path / "p")
+    NitroGenPolicy(NitroGenPolicyConfig.preset("tiny", action_horizon=4)).save_pretrained(
+        tmp_path / "p"
+    )
     result = evaluate_policy(
         PolicyEvalConfig(
             model=str(tmp_path / "p"), env_id=env_id, episodes=1, max_seconds=1.0,

@@ -8,7 +8,8 @@ from nitrogen_hf.data.build import BuildConfig, build_dataset, split_of
 from nitrogen_hf.data.hub_dataset import load_chunk_dataset
 from nitrogen_hf.envs.recorder import RecordConfig, record, video_id_for
 from nitrogen_hf.evaluation.idm_report import IDMEvalConfig, evaluate_idm
-from nitrogen_hf.training.train_idm import idm_preset, train_idm
+from nitrogen_hf.training.configs import IDM_PRESETS
+from nitrogen_hf.training.train_idm import train_idm
 
 ENV_ID, GAME, EPISODES = "vizdoom/deathmatch", "vizdoom_deathmatch", 3
 
@@ -52,7 +53,7 @@ def test_built_rows_carry_sticks_and_identifiable_frames(doom_dataset):
 
 
 def test_debug_idm_trains_on_sticks_and_reports_r2_on_identifiable_frames(doom_dataset, tmp_path):
-    train_idm(idm_preset("debug", str(doom_dataset), tmp_path / "idm"))
+    train_idm(IDM_PRESETS["debug"], str(doom_dataset), tmp_path / "idm")
     metrics = evaluate_idm(
         IDMEvalConfig(model=str(tmp_path / "idm"), data=str(doom_dataset), out=tmp_path / "eval")
     )

@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 
 from nitrogen_hf.actions import BUTTON_INDEX
-from nitrogen_hf.demo.lam_section import select_labeled_chunks
 from nitrogen_hf.evaluation.lam_eval import (
     TransitionTable,
     normalized_mutual_information,
     probe_scores,
 )
 from nitrogen_hf.evaluation.lam_probe import fit_code_table, fit_logistic_probe
+from nitrogen_hf.evaluation.lam_report import select_labeled_chunks
 
 LEFT, RIGHT = BUTTON_INDEX["dpad_left"], BUTTON_INDEX["dpad_right"]
 

@@ -121,7 +121,7 @@ def save_tiny_policy(folder: Path) -> Path:
     from nitrogen_hf.models.policy import NitroGenPolicy, NitroGenPolicyConfig
 
     torch.manual_seed(0)
-    NitroGenPolicy(NitroGenPolicyConfig.tiny(action_horizon=4)).save_pretrained(folder)
+    NitroGenPolicy(NitroGenPolicyConfig.preset("tiny", action_horizon=4)).save_pretrained(folder)
     return folder
 
 

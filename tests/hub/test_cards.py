@@ -4,7 +4,9 @@ import pytest
 import yaml
 from huggingface_hub import ModelCard
 
-from nitrogen_hf.hub.cards import MARKER, fmt, is_hub_id, model_card, write_model_card
+from nitrogen_hf.evaluation.formatting import fmt
+from nitrogen_hf.hub.card_common import MARKER, is_hub_id
+from nitrogen_hf.hub.cards import model_card, write_model_card
 from nitrogen_hf.hub.idm_card import trained_dims_text
 from nitrogen_hf.models.idm import NitroGenIDM
 

@@ -8,7 +8,7 @@ import yaml
 from huggingface_hub import DatasetCard
 
 from nitrogen_hf.data.build import BuildConfig, build_dataset
-from nitrogen_hf.hub.cards import MARKER
+from nitrogen_hf.hub.card_common import MARKER
 from nitrogen_hf.hub.dataset_card import dataset_card, size_category, write_dataset_card
 
 from helpers import make_sprite_dataset, sprite_game

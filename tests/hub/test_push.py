@@ -160,7 +160,7 @@ def test_space_push_carries_the_package_and_card_templates():
     assert create["repo_type"] == "space" and create["space_sdk"] == "gradio"
     uploaded = set(api.uploaded)
     assert {"app.py", "README.md", "requirements.txt", "examples/breakout.mp4"} <= uploaded
-    assert {"nitrogen_hf/__init__.py", "nitrogen_hf/hub/space_backend.py"} <= uploaded
+    assert {"nitrogen_hf/__init__.py", "nitrogen_hf/space/backend.py"} <= uploaded
     assert {"nitrogen_hf/hub/templates/idm.md", "demo_idm/model.safetensors"} <= uploaded
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in uploaded)
 

@@ -45,7 +45,7 @@ def test_import_nitrogen_hf_alone_registers_the_auto_classes(tmp_path, kind):
     """A fresh process that imports only the top-level package loads any of our folders."""
     model = {
         "idm": lambda: NitroGenIDM(NitroGenIDMConfig(**TINY_IDM)),
-        "policy": lambda: NitroGenPolicy(NitroGenPolicyConfig.tiny()),
+        "policy": lambda: NitroGenPolicy(NitroGenPolicyConfig.preset("tiny")),
         "lam": lambda: LatentActionModel(LatentActionConfig(**TINY_LAM)),
     }[kind]()
     model.save_pretrained(tmp_path / kind)
@@ -123,7 +123,7 @@ def test_remote_code_loads_without_nitrogen_hf(tmp_path):
     torch.manual_seed(0)
     models = {
         "idm": NitroGenIDM(NitroGenIDMConfig(**TINY_IDM)).eval(),
-        "policy": NitroGenPolicy(NitroGenPolicyConfig.tiny()).eval(),
+        "policy": NitroGenPolicy(NitroGenPolicyConfig.preset("tiny")).eval(),
         "lam": LatentActionModel(LatentActionConfig(**TINY_LAM)).eval(),
         "world_model": WorldModel(WorldModelConfig(**TINY_WM)).eval(),
     }

@@ -17,8 +17,8 @@ def frames() -> torch.Tensor:
 def test_golden_idm():
     torch.manual_seed(0)
     config = NitroGenIDMConfig(
-        num_frames=4, frame_size=(32, 32), cnn_channels=(8, 16), hidden_size=32, num_heads=2,
-        stick_bins=5,
+        num_frames=4, frame_size=(32, 32), cnn_channels=(8, 16), stem_stride=4, hidden_size=32,
+        num_layers=2, num_heads=2, stick_bins=5,
     )  # fmt: skip
     idm = NitroGenIDM(config).eval()
     with torch.no_grad():
@@ -28,7 +28,7 @@ def test_golden_idm():
 
 def test_golden_policy():
     torch.manual_seed(0)
-    policy = NitroGenPolicy(NitroGenPolicyConfig.tiny()).eval()
+    policy = NitroGenPolicy(NitroGenPolicyConfig.preset("tiny")).eval()
     chunk = policy.predict_action(frames()[0, 0], generator=torch.Generator().manual_seed(2))
     expected = torch.tensor(GOLDEN_POLICY_ACTIONS)
     torch.testing.assert_close(chunk.vector[0, 0, :4], expected, rtol=0, atol=1e-5)

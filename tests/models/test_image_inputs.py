@@ -38,7 +38,7 @@ def test_lists_stack_and_bad_inputs_say_what_is_wrong():
 
 def test_predict_action_takes_what_an_image_processor_takes():
     torch.manual_seed(0)
-    policy = NitroGenPolicy(NitroGenPolicyConfig.tiny()).eval()
+    policy = NitroGenPolicy(NitroGenPolicyConfig.preset("tiny")).eval()
 
     def sample(frames):
         generator = torch.Generator().manual_seed(3)

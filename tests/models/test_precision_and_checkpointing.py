@@ -26,7 +26,7 @@ def test_idm_loads_and_runs_in_bf16(tmp_path):
 
 def test_policy_samples_in_bf16():
     torch.manual_seed(0)
-    policy = NitroGenPolicy(NitroGenPolicyConfig.tiny()).eval()
+    policy = NitroGenPolicy(NitroGenPolicyConfig.preset("tiny")).eval()
     expected = policy.predict_action(frames(1)[:, 0], generator=torch.Generator().manual_seed(0))
     half = policy.to(torch.bfloat16)
     got = half.predict_action(frames(1)[:, 0], generator=torch.Generator().manual_seed(0))
@@ -49,7 +49,7 @@ def test_gradient_checkpointing_gives_the_same_gradients(kind):
         def loss_of(m):
             return m(frames(4), actions).loss
     else:
-        model = NitroGenPolicy(NitroGenPolicyConfig.tiny())
+        model = NitroGenPolicy(NitroGenPolicyConfig.preset("tiny"))
         actions = torch.rand(2, model.config.action_horizon, 25)
 
         def loss_of(m):

@@ -44,4 +44,4 @@ def test_app_only_lays_out_the_ui():
     """No function definitions or loops in app.py: the logic lives in the library."""
     source = (SPACE_DIR / "app.py").read_text()
     assert not re.search(r"^\s*(def|class|for|while) ", source, re.MULTILINE)
-    assert "from nitrogen_hf.hub.space_backend import" in source
+    assert "from nitrogen_hf.space.backend import" in source

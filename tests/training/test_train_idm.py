@@ -2,13 +2,15 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
 from nitrogen_hf.cli import main
 from nitrogen_hf.evaluation.idm_report import IDMEvalConfig, evaluate_idm
 from nitrogen_hf.models.idm import NitroGenIDM
-from nitrogen_hf.training.train_idm import idm_preset, train_idm
+from nitrogen_hf.training.configs import IDM_PRESETS
+from nitrogen_hf.training.train_idm import train_idm
 from nitrogen_hf.training.trainer import checkpoint_dirs
 
 from helpers import make_sprite_dataset
@@ -20,8 +22,8 @@ def sprite_dataset(tmp_path_factory):
 
 
 def test_debug_training_saves_a_calibrated_model_and_resumes(sprite_dataset, tmp_path):
-    config = idm_preset("debug", str(sprite_dataset), tmp_path / "idm")
-    summary = train_idm(config)
+    config = IDM_PRESETS["debug"]
+    summary = train_idm(config, str(sprite_dataset), tmp_path / "idm")
     assert summary["steps"] == 4 and summary["resumed_from"] is None
     model = NitroGenIDM.from_pretrained(tmp_path / "idm")
     assert model.config.num_frames == 4
@@ -32,8 +34,8 @@ def test_debug_training_saves_a_calibrated_model_and_resumes(sprite_dataset, tmp
     saved = json.loads((tmp_path / "idm" / "training_config.json").read_text())
     assert saved["model"]["num_frames"] == 4 and saved["train"]["max_steps"] == 4
     # Asking for more steps continues from the last checkpoint instead of starting over.
-    config.train.max_steps = 6
-    again = train_idm(config)
+    config = replace(config, train=replace(config.train, max_steps=6))
+    again = train_idm(config, str(sprite_dataset), tmp_path / "idm")
     assert again["resumed_from"] == 4 and again["steps"] == 6
 
 

@@ -6,16 +6,11 @@ import torch
 
 from nitrogen_hf.cli import main
 from nitrogen_hf.data.video import open_video
-from nitrogen_hf.demo.lam_section import evaluate_lam, lam_markdown, run_lam_section
+from nitrogen_hf.demo.lam_section import run_lam_section
+from nitrogen_hf.evaluation.lam_report import evaluate_lam, lam_markdown
 from nitrogen_hf.models.lam import LatentActionModel, WorldModel
-from nitrogen_hf.training.train_lam import (
-    build_lam,
-    lam_loss,
-    lam_preset,
-    train_lam,
-    train_world_model,
-    world_model_preset,
-)
+from nitrogen_hf.training.configs import LAM_PRESETS, WORLD_MODEL_PRESETS
+from nitrogen_hf.training.train_lam import build_lam, lam_loss, train_lam, train_world_model
 
 from helpers import make_sprite_dataset
 
@@ -27,7 +22,7 @@ def sprite_dataset(tmp_path_factory):
 
 def short(config, steps: int, **fields):
     """A few hundred quick steps: no checkpoints on the way, sparse logging."""
-    config.train = replace(
+    train = replace(
         config.train,
         max_steps=steps,
         batch_size=16,
@@ -37,11 +32,11 @@ def short(config, steps: int, **fields):
         checkpoint_every=10_000,
         **fields,
     )
-    return config
+    return replace(config, train=train)
 
 
 def test_lam_loss_never_reads_action_labels():
-    model = build_lam(lam_preset("debug", "unused", "unused").model)
+    model = build_lam(LAM_PRESETS["debug"])
     frames = torch.randint(0, 256, (4, 2, 3, 32, 32), dtype=torch.uint8)
     torch.manual_seed(0)
     without = lam_loss(model.eval(), {"frames": frames})
@@ -74,9 +69,10 @@ def test_debug_cli_trains_saves_and_resumes(sprite_dataset, tmp_path):
     assert world_model.config.num_latent_actions == 8 and world_model.config.context_frames == 2
 
 
-def test_latent_world_model_needs_a_lam(sprite_dataset, tmp_path):
-    with pytest.raises(ValueError, match="needs the LAM"):
-        world_model_preset("debug", str(sprite_dataset), tmp_path, action_type="latent")
+def test_latent_world_model_needs_a_lam(sprite_dataset, tmp_path, capsys):
+    args = ["train-world-model", "--data", str(sprite_dataset), "--out", str(tmp_path)]
+    assert main([*args, "--actions", "latent", "--preset", "debug"]) == 2
+    assert "needs the LAM" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -85,9 +81,10 @@ def test_trained_latent_actions_beat_chance_and_steer_a_world_model(sprite_datas
     25% labeled budget (180 frames) maps to buttons, and a world model on those codes is
     controllable."""
     lam_dir, wm_dir = tmp_path / "lam", tmp_path / "wm"
-    train_lam(short(lam_preset("debug", str(sprite_dataset), lam_dir), 600))
-    config = world_model_preset("debug", str(sprite_dataset), wm_dir, lam=str(lam_dir))
-    train_world_model(short(config, 400))
+    train_lam(short(LAM_PRESETS["debug"], 600), str(sprite_dataset), lam_dir)
+    train_world_model(
+        short(WORLD_MODEL_PRESETS["debug"], 400), str(sprite_dataset), wm_dir, lam=str(lam_dir)
+    )
     metrics = evaluate_lam(
         lam_dir, str(sprite_dataset), tmp_path / "eval", budget=0.25, world_model_dir=wm_dir,
         horizon=6,
@@ -109,10 +106,9 @@ def test_trained_latent_actions_beat_chance_and_steer_a_world_model(sprite_datas
 
 @pytest.mark.slow
 def test_true_actions_make_a_controllable_world_model(sprite_dataset, tmp_path):
-    config = world_model_preset(
-        "debug", str(sprite_dataset), tmp_path / "wm", action_type="gamepad"
+    train_world_model(
+        short(WORLD_MODEL_PRESETS["debug"], 400), str(sprite_dataset), tmp_path / "wm"
     )
-    train_world_model(short(config, 400))
     from nitrogen_hf.data.hub_dataset import load_chunk_dataset
     from nitrogen_hf.evaluation.world_model_eval import collect_clips, controllability
 

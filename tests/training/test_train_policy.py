@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -6,11 +7,11 @@ import torch
 from nitrogen_hf.cli import main
 from nitrogen_hf.data.windows import collate_windows
 from nitrogen_hf.models.policy import NitroGenPolicy, load_policy
+from nitrogen_hf.training.configs import POLICY_PRESETS
 from nitrogen_hf.training.train_policy import (
     build_mixture,
     build_policy,
     policy_loss,
-    policy_preset,
     train_policy,
 )
 from nitrogen_hf.training.trainer import train
@@ -24,13 +25,9 @@ def sprite_dataset(tmp_path_factory):
 
 
 def test_mixture_training_saves_resumes_and_conditions_on_games(sprite_dataset, tmp_path):
-    config = policy_preset(
-        "debug",
-        [f"truth={sprite_dataset}:3", f"pseudo={sprite_dataset}:1"],
-        tmp_path / "policy",
-        game_conditioning=True,
-    )
-    summary = train_policy(config)
+    config = replace(POLICY_PRESETS["debug"], game_conditioning=True)
+    data = [f"truth={sprite_dataset}:3", f"pseudo={sprite_dataset}:1"]
+    summary = train_policy(config, data, tmp_path / "policy")
     assert summary["steps"] == 4 and [d["weight"] for d in summary["data"]] == [3.0, 1.0]
     policy = NitroGenPolicy.from_pretrained(tmp_path / "policy")
     assert policy.config.game_names == ["sprite"] and policy.config.action_horizon == 4
@@ -39,8 +36,8 @@ def test_mixture_training_saves_resumes_and_conditions_on_games(sprite_dataset, 
     assert chunk.vector.shape == (1, 4, 25)
     saved = json.loads((tmp_path / "policy" / "training_config.json").read_text())
     assert saved["data"][0].startswith("truth=")
-    config.train.max_steps = 6
-    assert train_policy(config)["resumed_from"] == 4
+    config = replace(config, train=replace(config.train, max_steps=6))
+    assert train_policy(config, data, tmp_path / "policy")["resumed_from"] == 4
 
 
 def test_lora_adapter_round_trip(sprite_dataset, tmp_path):
@@ -58,21 +55,16 @@ def test_lora_adapter_round_trip(sprite_dataset, tmp_path):
         )
         == 0
     )
-    config = policy_preset(
-        "debug",
-        [f"new_game={sprite_dataset}"],
-        tmp_path / "lora",
-        base_model=str(tmp_path / "base"),
-        lora_rank=4,
-    )
-    config.train.max_steps, config.train.learning_rate = 6, 1e-2
+    config = replace(POLICY_PRESETS["debug"], base_model=str(tmp_path / "base"), lora_rank=4)
+    config = replace(config, train=replace(config.train, max_steps=6, learning_rate=1e-2))
     model = build_policy(config, [])
-    dataset = build_mixture(config, (32, 32), horizon=4, context=1)
+    dataset = build_mixture(config, [f"new_game={sprite_dataset}"], (32, 32), 4, 1)
     train(
         model,
         dataset,
         config.train,
         policy_loss(False),
+        tmp_path / "lora",
         collate_windows,
         save_fn=lambda m, d: m.save_pretrained(d),
     )
@@ -97,7 +89,7 @@ def test_lora_adapter_round_trip(sprite_dataset, tmp_path):
 
 def test_lora_needs_a_base_model(tmp_path):
     with pytest.raises(ValueError, match="base-model"):
-        policy_preset("debug", ["a=b"], tmp_path, lora_rank=4)
+        replace(POLICY_PRESETS["debug"], lora_rank=4)
 
 
 def test_fresh_policy_with_a_pretrained_vision_tower(sprite_dataset, tmp_path):
@@ -114,12 +106,7 @@ def test_fresh_policy_with_a_pretrained_vision_tower(sprite_dataset, tmp_path):
         )
     )
     tower.save_pretrained(tmp_path / "tower")
-    config = policy_preset(
-        "debug",
-        [f"truth={sprite_dataset}"],
-        tmp_path / "policy",
-        vision_pretrained=str(tmp_path / "tower"),
-    )
+    config = replace(POLICY_PRESETS["debug"], vision_pretrained=str(tmp_path / "tower"))
     model = build_policy(config, [])
     for key, value in tower.state_dict().items():
         assert torch.equal(model.vision_encoder.state_dict()[key], value), key
@@ -134,7 +121,7 @@ def test_lora_on_a_new_game_trains_its_row_beside_the_adapter(sprite_dataset, tm
 
     torch.manual_seed(0)
     base = NitroGenPolicy(
-        NitroGenPolicyConfig.tiny(action_horizon=4, num_games=1, game_names=["pong"])
+        NitroGenPolicyConfig.preset("tiny", action_horizon=4, num_games=1, game_names=["pong"])
     )
     base.save_pretrained(tmp_path / "base")
     args = ["train-policy", "--data", f"new={sprite_dataset}", "--out", str(tmp_path / "lora"),
@@ -160,10 +147,12 @@ def test_lora_on_a_new_game_trains_its_row_beside_the_adapter(sprite_dataset, tm
 def test_game_conditioning_on_a_base_without_game_rows_says_so(sprite_dataset, tmp_path):
     from nitrogen_hf.models.policy import NitroGenPolicyConfig
 
-    NitroGenPolicy(NitroGenPolicyConfig.tiny(action_horizon=4)).save_pretrained(tmp_path / "b")
-    config = policy_preset(
-        "debug", [f"new={sprite_dataset}"], tmp_path / "lora", base_model=str(tmp_path / "b"),
-        lora_rank=4, game_conditioning=True,
+    NitroGenPolicy(NitroGenPolicyConfig.preset("tiny", action_horizon=4)).save_pretrained(
+        tmp_path / "b"
+    )
+    config = replace(
+        POLICY_PRESETS["debug"], base_model=str(tmp_path / "b"), lora_rank=4,
+        game_conditioning=True,
     )  # fmt: skip
     with pytest.raises(ValueError, match="has no game embedding"):
         build_policy(config, ["sprite"])

@@ -8,7 +8,8 @@ import json
 import pytest
 import torch
 
-from nitrogen_hf.training.trainer import TrainConfig, make_accelerator, train
+from nitrogen_hf.training.configs import TrainConfig
+from nitrogen_hf.training.trainer import make_accelerator, train
 
 
 class Numbers(torch.utils.data.IterableDataset):
@@ -43,8 +44,8 @@ def run(tmp_path, **fields) -> tuple[Regression, dict]:
     torch.manual_seed(0)
     model = Regression()
     fields = {"max_steps": 6, "batch_size": 2, "warmup_steps": 2, "log_every": 1, **fields}
-    config = TrainConfig(output_dir=tmp_path, report_to=(), **fields)
-    result = train(model, Numbers(), config, mse)
+    config = TrainConfig(report_to=(), **fields)
+    result = train(model, Numbers(), config, mse, tmp_path)
     log = [json.loads(line) for line in (tmp_path / "training_log.jsonl").read_text().splitlines()]
     return model, {"result": result, "log": log}
 
@@ -80,9 +81,9 @@ def test_precision_from_the_flag_else_the_launch_config_else_the_preset(tmp_path
 
     def precision(**fields):
         AcceleratorState._reset_state(True)  # one Accelerator per process, as in a real run
-        config = TrainConfig(output_dir=tmp_path, report_to=(), **fields)
+        config = TrainConfig(report_to=(), **fields)
         try:
-            return make_accelerator(config).mixed_precision
+            return make_accelerator(config, tmp_path).mixed_precision
         finally:
             AcceleratorState._reset_state(True)
 
@@ -95,14 +96,14 @@ def test_precision_from_the_flag_else_the_launch_config_else_the_preset(tmp_path
 
 def test_trackers_come_from_report_to(tmp_path):
     torch.manual_seed(0)
-    config = TrainConfig(output_dir=tmp_path, max_steps=2, batch_size=2, report_to=())
-    train(Regression(), Numbers(), config, mse)
+    config = TrainConfig(max_steps=2, batch_size=2, report_to=())
+    train(Regression(), Numbers(), config, mse, tmp_path)
     assert not any(p.name.startswith("events") for p in tmp_path.rglob("*"))
-    config = TrainConfig(output_dir=tmp_path / "tb", max_steps=2, batch_size=2, log_every=1)
-    train(Regression(), Numbers(), config, mse)
+    config = TrainConfig(max_steps=2, batch_size=2, log_every=1)
+    train(Regression(), Numbers(), config, mse, tmp_path / "tb")
     assert any(p.name.startswith("events.out.tfevents") for p in (tmp_path / "tb").rglob("*"))
 
 
 def test_no_step_limit_needs_a_time_limit(tmp_path):
     with pytest.raises(ValueError, match="needs max_minutes"):
-        TrainConfig(output_dir=tmp_path, max_steps=None)
+        TrainConfig(max_steps=None)

@@ -7,10 +7,10 @@ import argparse
 import logging
 import sys
 
-from nitrogen_hf.cli import data, hub, idm, labeling, lam, policy
+from nitrogen_hf.cli import data, demo, hub, idm, labeling, lam, policy
 
 # In pipeline order: data, IDM, labeling, policy, latent actions, then the demo and the Hub.
-COMMAND_GROUPS = (data, idm, labeling, policy, lam, hub)
+COMMAND_GROUPS = (data, idm, labeling, policy, lam, demo, hub)
 # What a wrong input or request raises (a missing file, a bad value, a corrupt video, a missing
 # optional package): one line and exit code 2. Anything else is a bug and keeps its traceback.
 USER_ERRORS = (ValueError, OSError, RuntimeError, ImportError)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-PRESETS = ("debug", "cpu", "gpu")
 
-
-def add_train_options(p: argparse.ArgumentParser) -> None:
-    """--preset, --videos and the training-loop overrides every train-* command takes."""
+def add_train_options(p: argparse.ArgumentParser, presets) -> None:
+    """--preset (one of the trainer's table `presets`), --videos and the training-loop
+    overrides every train-* command takes."""
     p.add_argument(
         "--preset",
-        choices=PRESETS,
+        choices=sorted(presets),
         default="cpu",
         help="tested configuration: debug (seconds, tests), cpu (2-core default), gpu (larger)",
     )
@@ -48,7 +47,8 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-resume", action="store_true", help="ignore checkpoints in --out")
 
 
-def train_overrides(args: argparse.Namespace, train_config):
+def train_overrides(args: argparse.Namespace, config):
+    """`config` (a trainer's config, frozen) with its `train` fields replaced by the flags."""
     from dataclasses import replace
 
     overrides = given(
@@ -65,9 +65,8 @@ def train_overrides(args: argparse.Namespace, train_config):
     )
     if overrides.get("report_to") in (("none",), ()):
         overrides["report_to"] = ()
-    train_config = replace(train_config, **overrides)
-    train_config.resume = not args.no_resume
-    return train_config
+    train = replace(config.train, **overrides, resume=not args.no_resume)
+    return replace(config, train=train)
 
 
 def given(args: argparse.Namespace, **names: str) -> dict:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from nitrogen_hf.cli.common import add_train_options, given, train_overrides
+from nitrogen_hf.training.configs import IDM_PRESETS
 
 
 def _add_train_idm(sub: argparse._SubParsersAction) -> None:
@@ -27,26 +28,25 @@ def _add_train_idm(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--target-precision", type=float, help="label precision the confidence threshold must reach"
     )
-    add_train_options(p)
+    add_train_options(p, IDM_PRESETS)
     p.set_defaults(func=_run_train_idm)
 
 
 def _run_train_idm(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from nitrogen_hf.training.train_idm import idm_preset, train_idm
+    from nitrogen_hf.training.configs import preset
+    from nitrogen_hf.training.train_idm import train_idm
 
-    config = idm_preset(args.preset, args.data, args.out, videos_dir=args.videos)
-    config.model = replace(
-        config.model,
-        **given(args, num_frames="num_frames", frame_size="frame_size", backbone="backbone"),
-    )
-    config.train = train_overrides(args, config.train)
+    config = preset(IDM_PRESETS, args.preset)
+    model = {**config.model, **given(args, num_frames="num_frames", frame_size="frame_size")}
+    config = replace(config, model=model, **given(args, backbone="backbone"))
     if args.augment is not None:
-        config.augment.enabled = args.augment
+        config = replace(config, augment=replace(config.augment, enabled=args.augment))
     if args.target_precision is not None:
-        config.target_precision = args.target_precision
-    print(json.dumps(train_idm(config), indent=2, default=str))
+        config = replace(config, target_precision=args.target_precision)
+    config = train_overrides(args, config)
+    print(json.dumps(train_idm(config, args.data, args.out, args.videos), indent=2, default=str))
     return 0
 
 

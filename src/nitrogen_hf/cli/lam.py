@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from nitrogen_hf.cli.common import add_train_options, given, train_overrides
+from nitrogen_hf.training.configs import LAM_PRESETS, WORLD_MODEL_PRESETS
 
 
 def _add_train_lam(sub: argparse._SubParsersAction) -> None:
@@ -18,27 +19,25 @@ def _add_train_lam(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--context-frames", type=int, help="past frames the LAM sees")
     p.add_argument("--codebook-size", type=int, help="number of latent actions (Genie: 8)")
     p.add_argument("--frame-size", type=int, nargs=2, metavar=("H", "W"), help="model input size")
-    add_train_options(p)
+    add_train_options(p, LAM_PRESETS)
     p.set_defaults(func=_run_train_lam)
 
 
 def _run_train_lam(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from nitrogen_hf.training.train_lam import lam_preset, train_lam
+    from nitrogen_hf.training.configs import preset
+    from nitrogen_hf.training.train_lam import train_lam
 
-    config = lam_preset(args.preset, args.data, args.out, videos_dir=args.videos)
-    config.model = replace(
-        config.model,
-        **given(
-            args,
-            context_frames="context_frames",
-            codebook_size="codebook_size",
-            frame_size="frame_size",
-        ),
+    config = preset(LAM_PRESETS, args.preset)
+    overrides = given(
+        args,
+        context_frames="context_frames",
+        codebook_size="codebook_size",
+        frame_size="frame_size",
     )
-    config.train = train_overrides(args, config.train)
-    print(json.dumps(train_lam(config), indent=2, default=str))
+    config = train_overrides(args, replace(config, model={**config.model, **overrides}))
+    print(json.dumps(train_lam(config, args.data, args.out, args.videos), indent=2, default=str))
     return 0
 
 
@@ -57,24 +56,22 @@ def _add_train_world_model(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--lam", help="LAM folder (train-lam output), needed for --actions latent")
     p.add_argument("--idm", help="IDM folder: condition on its pseudo-labels, not the data's")
-    add_train_options(p)
+    add_train_options(p, WORLD_MODEL_PRESETS)
     p.set_defaults(func=_run_train_world_model)
 
 
 def _run_train_world_model(args: argparse.Namespace) -> int:
-    from nitrogen_hf.training.train_lam import train_world_model, world_model_preset
+    from nitrogen_hf.training.configs import preset
+    from nitrogen_hf.training.train_lam import train_world_model
 
-    config = world_model_preset(
-        args.preset,
-        args.data,
-        args.out,
-        action_type=args.actions,
-        lam=args.lam,
-        idm=args.idm,
-        videos_dir=args.videos,
-    )
-    config.train = train_overrides(args, config.train)
-    print(json.dumps(train_world_model(config), indent=2, default=str))
+    if (args.actions == "latent") != bool(args.lam):
+        raise ValueError(
+            "--actions latent needs the LAM (--lam, whose codes it is conditioned on); "
+            "--actions gamepad goes without one"
+        )
+    config = train_overrides(args, preset(WORLD_MODEL_PRESETS, args.preset))
+    summary = train_world_model(config, args.data, args.out, args.lam, args.idm, args.videos)
+    print(json.dumps(summary, indent=2, default=str))
     return 0
 
 
@@ -100,7 +97,7 @@ def _add_eval_lam(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_eval_lam(args: argparse.Namespace) -> int:
-    from nitrogen_hf.demo.lam_section import evaluate_lam, lam_markdown
+    from nitrogen_hf.evaluation.lam_report import evaluate_lam, lam_markdown
 
     metrics = evaluate_lam(
         args.lam,

@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from nitrogen_hf.cli.common import add_train_options, train_overrides
+from nitrogen_hf.cli.common import add_train_options, given, train_overrides
+from nitrogen_hf.training.configs import POLICY_PRESETS
 
 
 def _add_train_policy(sub: argparse._SubParsersAction) -> None:
@@ -44,27 +45,31 @@ def _add_train_policy(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--game-conditioning", action="store_true", help="learn a game-id token from the data"
     )
-    add_train_options(p)
+    add_train_options(p, POLICY_PRESETS)
     p.set_defaults(func=_run_train_policy)
 
 
 def _run_train_policy(args: argparse.Namespace) -> int:
-    from nitrogen_hf.training.train_policy import policy_preset, train_policy
+    from dataclasses import replace
 
-    config = policy_preset(
-        args.preset,
-        args.data,
-        args.out,
-        videos_dir=args.videos,
-        base_model=args.base_model,
-        lora_rank=args.lora_rank,
-        lora_alpha=args.lora_alpha,
+    from nitrogen_hf.training.configs import preset
+    from nitrogen_hf.training.train_policy import train_policy
+
+    config = replace(
+        preset(POLICY_PRESETS, args.preset),
         lora_modules_to_save=tuple(args.lora_train),
         game_conditioning=args.game_conditioning,
-        vision_pretrained=args.vision_pretrained,
+        **given(
+            args,
+            base_model="base_model",
+            lora_rank="lora_rank",
+            lora_alpha="lora_alpha",
+            vision_pretrained="vision_pretrained",
+        ),
     )
-    config.train = train_overrides(args, config.train)
-    print(json.dumps(train_policy(config), indent=2, default=str))
+    config = train_overrides(args, config)
+    summary = train_policy(config, args.data, args.out, args.videos)
+    print(json.dumps(summary, indent=2, default=str))
     return 0
 
 

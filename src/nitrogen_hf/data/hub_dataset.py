@@ -158,6 +158,18 @@ def _check_columns(path: str) -> None:
         )
 
 
+def observed_dims(rows) -> list[bool]:
+    """(25,) which action dims any chunk observes: the union of their masks (labels only, no
+    video), i.e. what a model trained on these rows can label."""
+    union = None
+    for row in rows:
+        mask = [bool(v) for v in row["observed"]]
+        union = mask if union is None else [a or b for a, b in zip(union, mask, strict=True)]
+    if union is None:
+        raise ValueError("no chunks: cannot tell which action dims are observed")
+    return union
+
+
 def _repoint_video_paths(video_ids: list[str], locator: VideoLocator) -> dict[str, list]:
     paths = (locator.locate(video_id) for video_id in video_ids)
     return {"video_path": [str(p.resolve()) if p is not None else None for p in paths]}

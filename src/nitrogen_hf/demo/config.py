@@ -24,11 +24,11 @@ class DemoScale:
     episode_seconds: float
     idm_preset: str
     idm_minutes: float | None
-    idm_steps: int
+    idm_steps: int | None  # None: no step limit (the minutes stop it)
     idm_num_frames: int
     policy_preset: str
     policy_minutes: float | None
-    policy_steps: int
+    policy_steps: int | None
     policy_overrides: dict = field(default_factory=dict)
     eval_episodes: int = 3
     eval_seconds: float = 45.0
@@ -77,8 +77,8 @@ SCALES = {
     "small": DemoScale(
         name="small", policy_games=("Breakout", "Freeway"), extra_idm_games=("Boxing", "SpaceInvaders"),
         unseen_game="Asterix", expert_episodes=10, labeled_fraction=0.1, sticky_episodes=5, unseen_episodes=2,
-        episode_seconds=45.0, idm_preset="cpu", idm_minutes=7.0, idm_steps=1_000_000, idm_num_frames=2,
-        policy_preset="cpu", policy_minutes=4.0, policy_steps=1_000_000, policy_overrides=POLICY_64PX,
+        episode_seconds=45.0, idm_preset="cpu", idm_minutes=7.0, idm_steps=None, idm_num_frames=2,
+        policy_preset="cpu", policy_minutes=4.0, policy_steps=None, policy_overrides=POLICY_64PX,
         eval_episodes=3, eval_seconds=45.0,
     ),
     "full": DemoScale(

@@ -129,15 +129,19 @@ class Demo:
         }
 
     def train_idm(self) -> dict:
-        from nitrogen_hf.training.train_idm import idm_preset, train_idm
+        from nitrogen_hf.training.configs import IDM_PRESETS, preset
+        from nitrogen_hf.training.train_idm import train_idm
 
         s = self.scale
-        config = idm_preset(s.idm_preset, str(self.path("ds", "idm")), self.path("models", "idm"))
-        config.model = replace(config.model, num_frames=s.idm_num_frames)
-        config.train = replace(
-            config.train, max_steps=s.idm_steps, max_minutes=s.idm_minutes, seed=self.seed
+        config = preset(IDM_PRESETS, s.idm_preset)
+        config = replace(
+            config,
+            model={**config.model, "num_frames": s.idm_num_frames},
+            train=replace(
+                config.train, max_steps=s.idm_steps, max_minutes=s.idm_minutes, seed=self.seed
+            ),
         )
-        return train_idm(config)
+        return train_idm(config, str(self.path("ds", "idm")), self.path("models", "idm"))
 
     def evaluate_idm(self) -> dict:
         from nitrogen_hf.evaluation.idm_report import IDMEvalConfig, evaluate_idm
@@ -244,7 +248,8 @@ class Demo:
 
     # --- 4. policies -----------------------------------------------------------------------
     def train_policy(self, variant: str) -> dict:
-        from nitrogen_hf.training.train_policy import policy_preset, train_policy
+        from nitrogen_hf.training.configs import POLICY_PRESETS, preset
+        from nitrogen_hf.training.train_policy import train_policy
 
         s = self.scale
         frames = {name: _dataset_frames(self.path("ds", name)) for name in POLICY_VARIANTS[variant]}
@@ -254,17 +259,20 @@ class Demo:
         sources = [
             f"{name}={self.path('ds', name)}:{count}" for name, count in frames.items() if count
         ]
-        config = policy_preset(
-            s.policy_preset,
-            sources,
-            self.path("models", f"policy_{variant}"),
+        config = preset(POLICY_PRESETS, s.policy_preset)
+        config = replace(
+            config,
             game_conditioning=True,
+            policy_overrides={**config.policy_overrides, **s.policy_overrides},
+            train=replace(
+                config.train,
+                max_steps=s.policy_steps,
+                max_minutes=s.policy_minutes,
+                seed=self.seed,
+            ),
         )
-        config.policy_overrides = {**config.policy_overrides, **s.policy_overrides}
-        config.train = replace(
-            config.train, max_steps=s.policy_steps, max_minutes=s.policy_minutes, seed=self.seed
-        )
-        return {**train_policy(config), "empty_sources": empty}
+        out = self.path("models", f"policy_{variant}")
+        return {**train_policy(config, sources, out), "empty_sources": empty}
 
     # --- 5. closed loop --------------------------------------------------------------------
     def closed_loop(self) -> dict:

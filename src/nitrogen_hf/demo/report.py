@@ -6,6 +6,7 @@ from pathlib import Path
 
 from nitrogen_hf.data.files import write_json_atomic
 from nitrogen_hf.evaluation.closed_loop import normalized_score
+from nitrogen_hf.evaluation.formatting import fmt, fmt_percent
 
 VARIANT_NAMES = {
     "a_labeled": "(a) labeled only",
@@ -50,7 +51,7 @@ def format_report(r: dict) -> str:
     ]
     lines += _idm_section(r) + _label_section(r) + _policy_section(r) + _timing_section(r)
     if "lam" in r:
-        from nitrogen_hf.demo.lam_section import lam_markdown
+        from nitrogen_hf.evaluation.lam_report import lam_markdown
 
         lines += [lam_markdown(r["lam"]), ""]
     return "\n".join(lines)
@@ -69,14 +70,14 @@ def _idm_section(r: dict) -> list[str]:
     for name, label in (("held_out", "held-out episodes"), ("unseen", "unseen game")):
         m = r["idm"][name]
         lines.append(
-            f"| {label} | {m['frames']} | {_f(m['macro_f1'])} | {_f(m['exact_match'])} | "
-            f"{_f(m['majority_macro_f1'])} | {_f(m['majority_exact_match'])} | {_f(m['ece'])} |"
+            f"| {label} | {m['frames']} | {fmt(m['macro_f1'])} | {fmt(m['exact_match'])} | "
+            f"{fmt(m['majority_macro_f1'])} | {fmt(m['majority_exact_match'])} | {fmt(m['ece'])} |"
         )
     lines += [
         "",
         "Per game (held-out): "
         + ", ".join(
-            f"{g} {_f(v['macro_f1'])}" for g, v in r["idm"]["held_out"]["per_game"].items()
+            f"{g} {fmt(v['macro_f1'])}" for g, v in r["idm"]["held_out"]["per_game"].items()
         ),
         "",
     ]
@@ -92,7 +93,7 @@ def _label_section(r: dict) -> list[str]:
         "## Pseudo-labels of the walkthroughs (scored against their hidden truth)",
         "",
         f"{report['hours_in']:.3f} h in, {report['hours_kept']:.3f} h kept "
-        f"({_pct(report['kept_fraction'])}); dropped: {dropped or 'nothing'}. "
+        f"({fmt_percent(report['kept_fraction'])}); dropped: {dropped or 'nothing'}. "
         f"Confidence threshold from: {report.get('min_confidence_source')}.",
         "",
         "| labels | frames | macro-F1 | exact match | precision of claimed presses | mean confidence |",
@@ -101,8 +102,8 @@ def _label_section(r: dict) -> list[str]:
     for name in ("unfiltered", "filtered"):
         q = quality[name]
         lines.append(
-            f"| {name} | {q['frames']} | {_f(q['macro_f1'])} | {_f(q['exact_match'])} | "
-            f"{_f(q['button_precision'])} | {_f(q['mean_confidence'])} |"
+            f"| {name} | {q['frames']} | {fmt(q['macro_f1'])} | {fmt(q['exact_match'])} | "
+            f"{fmt(q['button_precision'])} | {fmt(q['mean_confidence'])} |"
         )
     return lines + [""]
 
@@ -128,12 +129,12 @@ def _policy_section(r: dict) -> list[str]:
             result = r["closed_loop"][game][variant]
             cells.append(
                 f"{result['mean']:.1f} ({result['ci95'][0]:.1f}, {result['ci95'][1]:.1f}) | "
-                f"{_f(r['normalized_scores'][variant][game])}"
+                f"{fmt(r['normalized_scores'][variant][game])}"
             )
         lines.append(
             f"| {label} | "
             + " | ".join(cells)
-            + f" | {_f(r['normalized_scores'][variant]['mean'])} |"
+            + f" | {fmt(r['normalized_scores'][variant]['mean'])} |"
         )
     for reference in ("random", "expert"):
         cells = [
@@ -159,7 +160,7 @@ def _verdict(r: dict) -> str:
         return "No verdict: a normalized score is missing."
     word = "beats" if b > a else "does not beat"
     return (
-        f"Verdict: (b) {word} (a) on the mean normalized score ({b:.3f} vs {a:.3f}; ceiling (c) {_f(c)}). "
+        f"Verdict: (b) {word} (a) on the mean normalized score ({b:.3f} vs {a:.3f}; ceiling (c) {fmt(c)}). "
         "Closed-loop returns are noisy at this scale; read the confidence intervals before the means."
     )
 
@@ -217,11 +218,3 @@ def plot_label_quality(r: dict, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
-
-
-def _f(value) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
-
-
-def _pct(value) -> str:
-    return "n/a" if value is None else f"{100 * value:.0f}%"

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nitrogen_hf.actions import ACTION_DIM, NUM_BUTTONS
+from nitrogen_hf.actions import ACTION_DIM, BUTTON_THRESHOLD, NUM_BUTTONS
 from nitrogen_hf.data.frames import prepare_frames
 
 
@@ -20,7 +20,7 @@ def vector_to_action(controls: Any, vector: np.ndarray) -> Any:
     vector = np.asarray(vector, np.float32)
     if vector.shape != (ACTION_DIM,):
         raise ValueError(f"expected a ({ACTION_DIM},) action vector, got {vector.shape}")
-    buttons = (vector[:NUM_BUTTONS] > 0.5).astype(np.uint8)
+    buttons = (vector[:NUM_BUTTONS] > BUTTON_THRESHOLD).astype(np.uint8)
     return controls.from_pad(buttons, vector[NUM_BUTTONS:] * 2.0 - 1.0)
 
 

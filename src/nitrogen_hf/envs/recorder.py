@@ -17,7 +17,6 @@ Output folder:
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,9 +26,7 @@ from typing import Any
 import numpy as np
 
 from nitrogen_hf.actions import GamepadActions
-from nitrogen_hf.data.files import replace_folder, temporary_sibling
-from nitrogen_hf.data.metadata import ChunkMetadata, OriginalVideo
-from nitrogen_hf.data.nitrogen_writer import chunk_folder_name, write_chunk
+from nitrogen_hf.data.nitrogen_writer import ChunkToWrite, chunk_metadata, write_video_chunks
 from nitrogen_hf.envs import manifest
 from nitrogen_hf.envs.backend import Backend, GameEnv, backend_for
 from nitrogen_hf.envs.overlay import GamepadOverlay, OverlayConfig
@@ -39,7 +36,6 @@ from nitrogen_hf.envs.probes import ProbeConfig, episode_masks
 logger = logging.getLogger(__name__)
 
 WALKTHROUGH_MARKER = "-wt"  # video ids of overlay-free videos end with it
-FULL_FRAME = {"xtl": 0.0, "ytl": 0.0, "xbr": 1.0, "ybr": 1.0}  # the frames are all game
 
 
 @dataclass
@@ -162,68 +158,32 @@ def play_episode(
     return result
 
 
-def chunk_metadata(
+def episode_chunks(
     config: RecordConfig, video_id: str, env_seed: int, resolution: tuple[int, int],
-    box: tuple[int, int, int, int] | None, index: int, start: int, size: int,
-    action_space: dict[str, str],
-) -> ChunkMetadata:  # fmt: skip
-    """Metadata of chunk `index` (frames [start, start + size)) with every field of the format.
-
-    `action_space` (gamepad dim -> game control) says what the controller really drives.
-    """
-    fps, backend = config.fps, config.backend
-    video = OriginalVideo(
-        video_id=video_id,
-        start_time=start / fps,
-        end_time=(start + size) / fps,
-        source=backend.source,
-        url=backend.url(env_seed, fps),
-        resolution=resolution,
-        duration=size / fps,
-        start_frame=start,
-        end_frame=start + size - 1,  # inclusive, as in the released files
-        fps=fps,
-    )
-    return ChunkMetadata(
-        uuid=f"{video_id}_chunk_{index:04d}_actions",
-        chunk_id=f"{index:04d}",
-        chunk_size=size,
-        original_video=video,
-        game=backend.game,
-        controller_type=backend.controller_type,
-        bbox_controller_overlay=box,
-        bbox_game_area=dict(FULL_FRAME),
-        extra={
-            "label_source": "overlay" if config.overlay else "ground_truth",
-            "env_id": config.env_id,
-            "policy": config.policy,
-            "action_space": action_space,
-        },
-    )
-
-
-def write_chunks(
-    root: Path,
-    chunks: list[ChunkMetadata],
-    actions: GamepadActions,
-    identifiable: np.ndarray | None = None,
-) -> list[Path]:
-    """Write all chunks of one video into `root/<video_id>/`, replacing any older set at once.
-
-    identifiable: (N, 25) int8 per-frame probe results (see `probes.episode_masks`) or None.
-    """
-    video_id = chunks[0].video_id
-    root.mkdir(parents=True, exist_ok=True)
-    staging = temporary_sibling(root / video_id)  # hidden: readers skip it
-    try:
-        for meta in chunks:
-            rows = slice(meta.start_frame, meta.start_frame + meta.chunk_size)
-            masks = None if identifiable is None else identifiable[rows]
-            write_chunk(staging, meta, actions[rows], identifiable=masks)
-        replace_folder(staging / video_id, root / video_id)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return [root / chunk_folder_name(video_id, int(meta.chunk_id)) for meta in chunks]
+    box: tuple[int, int, int, int] | None, actions: GamepadActions,
+    identifiable: np.ndarray | None, action_space: dict[str, str],
+) -> list[ChunkToWrite]:  # fmt: skip
+    """The episode's chunks with every field of the format; `action_space` (gamepad dim ->
+    game control) says what the controller really drives."""
+    backend, fps = config.backend, config.fps
+    extra = {
+        "label_source": "overlay" if config.overlay else "ground_truth",
+        "env_id": config.env_id,
+        "policy": config.policy,
+        "action_space": action_space,
+    }
+    chunks = []
+    for index, (start, size) in enumerate(chunk_spans(len(actions), config.chunk_frames)):
+        rows = slice(start, start + size)
+        meta = chunk_metadata(
+            video_id, index, start, start + size, fps,
+            resolution=resolution, source=backend.source, game=backend.game,
+            controller_type=backend.controller_type, url=backend.url(env_seed, fps),
+            overlay_box=box, extra=extra,
+        )  # fmt: skip
+        masks = None if identifiable is None else identifiable[rows]
+        chunks.append(ChunkToWrite(meta, actions[rows], identifiable=masks))
+    return chunks
 
 
 def record_episode(
@@ -251,17 +211,13 @@ def record_episode(
         identifiable = episode_masks(env, result.snapshots, result.actions, probe.horizon)
     box = overlay.box if overlay is not None else None
     frames = len(result.actions)
-    space = backend.action_space(env)
-    chunks = [
-        chunk_metadata(config, video_id, env_seed, (height, width), box, i, start, size, space)
-        for i, (start, size) in enumerate(chunk_spans(frames, config.chunk_frames))
-    ]
-    paths = write_chunks(
-        config.out / config.label_folder,
-        chunks,
-        env.controls.to_gamepad(result.actions),
-        identifiable,
-    )
+    actions = env.controls.to_gamepad(result.actions)
+    chunks = episode_chunks(
+        config, video_id, env_seed, (height, width), box, actions, identifiable,
+        backend.action_space(env),
+    )  # fmt: skip
+    root = config.out / config.label_folder
+    paths = [root / name for name in write_video_chunks(root, video_id, chunks)]
     return {
         **_settings(config, episode),
         "video_id": video_id,
@@ -273,7 +229,7 @@ def record_episode(
         "terminated": result.terminated,
         "truncated": not result.terminated,  # cut by max_seconds or the env's own time limit
         "video": video_path.relative_to(config.out).as_posix(),
-        "label_source": chunks[0].extra["label_source"],
+        "label_source": chunks[0].metadata.extra["label_source"],
         "chunks": [p.relative_to(config.out).as_posix() for p in paths],
         "bbox_controller_overlay": list(box) if box else None,
         "probed_frames": len(result.snapshots),

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from nitrogen_hf.actions import ACTION_DIM, NUM_BUTTONS, GamepadActions
+from nitrogen_hf.actions import ACTION_DIM, BUTTON_THRESHOLD, NUM_BUTTONS, GamepadActions
 from nitrogen_hf.data.nitrogen_reader import NOT_PROBED, ChunkError, identifiable_masks
 from nitrogen_hf.data.windows import ReaderCache, WindowConfig, load_chunk_frames
 from nitrogen_hf.evaluation.calibration import fit_temperature, reliability, threshold_for_precision
@@ -107,8 +107,8 @@ def frames_correct(
 ) -> np.ndarray:
     """(M,) whether every observed, trained dim is right: buttons at 0.5, sticks in the true bin."""
     dims = predictions.observed & trained_dims[None, :]
-    button_wrong = (predictions.vectors[:, :NUM_BUTTONS] > 0.5) != (
-        predictions.targets[:, :NUM_BUTTONS] > 0.5
+    button_wrong = (predictions.vectors[:, :NUM_BUTTONS] > BUTTON_THRESHOLD) != (
+        predictions.targets[:, :NUM_BUTTONS] > BUTTON_THRESHOLD
     )
     true_bins = np.rint(predictions.targets[:, NUM_BUTTONS:] * (bins - 1))
     stick_wrong = predictions.stick_logits.argmax(-1).numpy() != true_bins
@@ -155,17 +155,6 @@ def replace_temperatures(config, temperature: float):
     config = copy.copy(config)
     config.button_temperature = config.stick_temperature = temperature
     return config
-
-
-def trained_dims_of(rows) -> list[bool]:
-    """Union of the observed masks of the training chunks (label columns only, no video)."""
-    union = None
-    for row in rows:
-        mask = np.asarray(row["observed"], bool)
-        union = mask if union is None else union | mask
-    if union is None:
-        raise RuntimeError("no training chunks: cannot tell which action dims are observed")
-    return union.tolist()
 
 
 def save_calibration_plot(report: dict, path: Path) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nitrogen_hf.actions import BUTTONS, NUM_BUTTONS, STICK_AXES
+from nitrogen_hf.actions import BUTTON_THRESHOLD, BUTTONS, NUM_BUTTONS, STICK_AXES
 
 
 def button_scores(predicted: np.ndarray, target: np.ndarray, observed: np.ndarray) -> dict:
@@ -72,11 +72,11 @@ def score_labels(
     predicted_vectors: np.ndarray,
     target_vectors: np.ndarray,
     observed: np.ndarray,
-    threshold: float = 0.5,
+    threshold: float = BUTTON_THRESHOLD,
 ) -> dict:
     """All metrics for (N, 25) model-layout vectors (buttons as probabilities or {0,1})."""
     predicted_buttons = predicted_vectors[:, :NUM_BUTTONS] > threshold
-    target_buttons = target_vectors[:, :NUM_BUTTONS] > 0.5
+    target_buttons = target_vectors[:, :NUM_BUTTONS] > BUTTON_THRESHOLD
     buttons = button_scores(predicted_buttons, target_buttons, observed[:, :NUM_BUTTONS])
     sticks = stick_scores(
         predicted_vectors[:, NUM_BUTTONS:] * 2 - 1,
@@ -138,7 +138,7 @@ def majority_vector(target_vectors: np.ndarray, observed: np.ndarray) -> np.ndar
         if len(values) == 0:
             out[d] = 0.5 if d >= NUM_BUTTONS else 0.0
         elif d < NUM_BUTTONS:
-            out[d] = float(values.mean() > 0.5)
+            out[d] = float(values.mean() > BUTTON_THRESHOLD)
         else:
             out[d] = float(np.median(values))
     return out

@@ -12,6 +12,7 @@ import numpy as np
 from nitrogen_hf.actions import BUTTONS
 from nitrogen_hf.data.files import write_json_atomic
 from nitrogen_hf.evaluation.calibration import plot_reliability, reliability
+from nitrogen_hf.evaluation.formatting import fmt
 from nitrogen_hf.evaluation.idm_eval import ChunkPredictions, frames_correct, predict_chunks
 from nitrogen_hf.evaluation.idm_metrics import (
     identifiable_observed,
@@ -144,9 +145,7 @@ def format_markdown(metrics: dict) -> str:
         "|---|" + "---|---|" * len(groups),
     ]
     for name, result in models.items():
-        cells = [
-            f"{_fmt(result[g]['macro_f1'])} | {_fmt(result[g]['exact_match'])}" for g in groups
-        ]
+        cells = [f"{fmt(result[g]['macro_f1'])} | {fmt(result[g]['exact_match'])}" for g in groups]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "| button | support | precision | recall | F1 |", "|---|---|---|---|---|"]
     for button, s in models["idm"]["overall"]["buttons"].items():
@@ -156,7 +155,7 @@ def format_markdown(metrics: dict) -> str:
     sticks = models["idm"]["overall"]["sticks"]
     if sticks:
         lines += ["", "| stick axis | MAE | R2 |", "|---|---|---|"]
-        lines += [f"| {axis} | {s['mae']:.3f} | {_fmt(s['r2'])} |" for axis, s in sticks.items()]
+        lines += [f"| {axis} | {s['mae']:.3f} | {fmt(s['r2'])} |" for axis, s in sticks.items()]
     if metrics.get("identifiable"):
         lines += _identifiable_markdown(metrics["identifiable"])
     return "\n".join(lines) + "\n"
@@ -174,16 +173,12 @@ def _identifiable_markdown(identifiable: dict) -> list[str]:
     ]
     for name, result in identifiable["models"].items():
         overall = result["overall"]
-        lines.append(f"| {name} | {_fmt(overall['macro_f1'])} | {_fmt(overall['exact_match'])} |")
+        lines.append(f"| {name} | {fmt(overall['macro_f1'])} | {fmt(overall['exact_match'])} |")
     lines += ["", "| dim | identifiable share | IDM F1 or R2 |", "|---|---|---|"]
     for dim, share in identifiable["dims"].items():
         score = idm["buttons"].get(dim, {}).get("f1", idm["sticks"].get(dim, {}).get("r2"))
-        lines.append(f"| {dim} | {share['share']:.3f} | {_fmt(score)} |")
+        lines.append(f"| {dim} | {share['share']:.3f} | {fmt(score)} |")
     return lines
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
 
 
 def plot_button_f1(scores: dict, path: Path) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nitrogen_hf.actions import GamepadActions
+from nitrogen_hf.actions import BUTTON_THRESHOLD, NUM_BUTTONS, GamepadActions
 from nitrogen_hf.data.nitrogen_reader import iter_chunks
 from nitrogen_hf.data.skips import SkipLog
 from nitrogen_hf.data.video import frame_index_at
@@ -76,7 +76,9 @@ def score_pseudo_labels(pseudo_root: str | Path, truth: dict[str, GamepadActions
 
 def _micro_precision(frames: dict) -> float | None:
     """Of all button presses the labels claim, the share that really happened."""
-    claimed = (frames["predicted"][:, :21] > 0.5) & frames["observed"][:, :21]
+    claimed = (frames["predicted"][:, :NUM_BUTTONS] > BUTTON_THRESHOLD) & frames["observed"][
+        :, :NUM_BUTTONS
+    ]
     if not claimed.any():
         return None
-    return float((frames["target"][:, :21][claimed] > 0.5).mean())
+    return float((frames["target"][:, :NUM_BUTTONS][claimed] > BUTTON_THRESHOLD).mean())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from nitrogen_hf.actions import NUM_BUTTONS, GamepadActions
+from nitrogen_hf.actions import BUTTON_THRESHOLD, NUM_BUTTONS, GamepadActions
 from nitrogen_hf.data.nitrogen_reader import ChunkError
 from nitrogen_hf.data.windows import ReaderCache, WindowConfig, load_chunk_frames
 from nitrogen_hf.evaluation.idm_metrics import majority_vector, score_by_group
@@ -139,7 +139,9 @@ def always_pressed(labeled: TransitionTable) -> np.ndarray:
     """(25,) every button the labels show pressed, held down: the best a constant guess can do
     for F1 (recall 1), so a probe must beat this, not only the no-op, to show it read anything."""
     vector = majority_vector(labeled.targets, labeled.observed)
-    pressed = ((labeled.targets[:, :NUM_BUTTONS] > 0.5) & labeled.observed[:, :NUM_BUTTONS]).any(0)
+    pressed = (
+        (labeled.targets[:, :NUM_BUTTONS] > BUTTON_THRESHOLD) & labeled.observed[:, :NUM_BUTTONS]
+    ).any(0)
     vector[:NUM_BUTTONS][pressed] = 1.0
     return vector
 
@@ -171,7 +173,7 @@ def code_statistics(table: TransitionTable, num_codes: int) -> dict:
     """How the codes are used, and how much they say about the true button state (normalised
     mutual information, 0 = nothing, 1 = the codes determine the buttons), per game."""
     result = {"usage": _usage(table.codes, num_codes), "nmi": {}}
-    buttons = table.targets[:, :NUM_BUTTONS] > 0.5
+    buttons = table.targets[:, :NUM_BUTTONS] > BUTTON_THRESHOLD
     for game in sorted(set(table.games.tolist())):
         rows = table.games == game
         result["nmi"][str(game)] = normalized_mutual_information(table.codes[rows], buttons[rows])

@@ -12,9 +12,9 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
-from nitrogen_hf.hub.cards import (
+from nitrogen_hf.evaluation.formatting import fmt
+from nitrogen_hf.hub.card_common import (
     README,
-    fmt,
     is_hub_id,
     may_write_card,
     read_json,

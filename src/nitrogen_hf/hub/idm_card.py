@@ -6,13 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from nitrogen_hf.actions import ACTION_NAMES
-from nitrogen_hf.hub.cards import (
+from nitrogen_hf.evaluation.formatting import fmt, fmt_duration, fmt_rate
+from nitrogen_hf.hub.card_common import (
     LIBRARY_NAME,
     count_parameters,
     find_report,
-    fmt,
-    fmt_duration,
-    fmt_rate,
     is_hub_id,
     load_config,
     read_json,

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nitrogen_hf.hub.cards import (
+from nitrogen_hf.actions import BUTTON_THRESHOLD
+from nitrogen_hf.evaluation.formatting import fmt, fmt_duration, fmt_rate
+from nitrogen_hf.hub.card_common import (
     LIBRARY_NAME,
     count_parameters,
     find_report,
-    fmt,
-    fmt_duration,
-    fmt_rate,
     is_hub_id,
     load_config,
     read_json,
@@ -146,7 +145,7 @@ def policy_card(folder: Path, model_id: str):
         "inference_steps": config.get("num_inference_timesteps", "?"),
         "num_games": config.get("num_games", 0),
         "first_game": games[0] if games else "",
-        "button_threshold": config.get("button_threshold", 0.5),
+        "button_threshold": config.get("button_threshold", BUTTON_THRESHOLD),
         "adapter": adapter is not None,
         "lora_rank": (adapter or {}).get("r"),
         "base_model": base,

@@ -77,7 +77,7 @@ def check_folder(config: PushConfig) -> None:
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder")
     if config.repo_type == "model":
-        from nitrogen_hf.hub.cards import model_kind
+        from nitrogen_hf.hub.card_common import model_kind
 
         model_kind(folder)  # raises, naming the fix
     elif config.repo_type == "dataset":
@@ -121,7 +121,7 @@ def upload_plan(config: PushConfig) -> list[UploadFile]:
 
 def remote_code_files(folder: Path) -> dict[str, str]:
     """{file: source} that `trust_remote_code` needs in a model folder ({} for an adapter)."""
-    from nitrogen_hf.hub.cards import read_json
+    from nitrogen_hf.hub.card_common import read_json
     from nitrogen_hf.models.auto import auto_classes
     from nitrogen_hf.models.hub_mixin import remote_code_sources
 
@@ -133,7 +133,7 @@ def refresh_remote_code(folder: Path) -> list[str]:
     """Write the remote code and `auto_map` of a model folder (saved by an older version, or
     edited since), so Hub users without nitrogen_hf can load it; returns the files written."""
     from nitrogen_hf.data.files import atomic_path, write_json_atomic
-    from nitrogen_hf.hub.cards import read_json
+    from nitrogen_hf.hub.card_common import read_json
     from nitrogen_hf.models.auto import auto_classes
     from nitrogen_hf.models.hub_mixin import auto_map_of
 
@@ -205,7 +205,7 @@ def push(config: PushConfig, api=None) -> dict:
     }
     if config.dry_run:
         if config.card and config.repo_type != "space":
-            from nitrogen_hf.hub.cards import may_write_card
+            from nitrogen_hf.hub.card_common import may_write_card
 
             result["card"] = (
                 "README.md: regenerated on push" if may_write_card(config.folder) else None

@@ -7,6 +7,7 @@ filters.py     pure drop rules (static, idle, low confidence) and their preceden
 chunks.py      kept frames -> NitroGen chunks (short and inactive pieces dropped)
 output.py      atomic chunk writing and per-video done markers
 provenance.py  model checksum, labeler version, thresholds: what the labels depend on
+worker.py      one video: label, filter, write its chunks and done marker (both engines)
 pipeline.py    the job: find videos, skip finished ones, label the rest, report
 ray_engine.py  the same job on a Ray cluster
 report.py      OUT/label_report.json

@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from nitrogen_hf.actions import BUTTON_THRESHOLD
 from nitrogen_hf.labeling.config import LabelConfig
 from nitrogen_hf.labeling.filters import FilterConfig, resolve_min_confidence
 
@@ -97,7 +98,7 @@ class LabelRun:
             "label_thresholds": {
                 **self.settings()["filters"],
                 "min_confidence_source": self.min_confidence_source,
-                "button_threshold": 0.5,
+                "button_threshold": BUTTON_THRESHOLD,
             },
             "mean_confidence": round(float(mean_confidence), 6),
             "active_fraction": round(float(active_fraction), 6),

@@ -2,7 +2,7 @@
 
 Videos become rows of a Ray Dataset, one video per batch; `map_batches` hands them to a fixed
 pool of actors (`ActorPoolStrategy`), each loading the IDM once (on a GPU when the cluster
-has them, `num_gpus` per actor), running `pipeline.process_video` and writing chunks and done
+has them, `num_gpus` per actor), running `worker.process_video` and writing chunks and done
 markers straight to OUT. The driver only gathers the small per-video results and writes the
 report. Labels equal the local engine's: same function, same weights, same settings.
 
@@ -39,13 +39,13 @@ class VideoLabelerActor:
     """A Ray actor holding one IDM; each call labels the videos of one batch of paths."""
 
     def __init__(self, run: LabelRun, config: LabelConfig):
-        from nitrogen_hf.labeling.pipeline import load_idm
+        from nitrogen_hf.models.idm.loading import load_idm
 
         self.run, self.config = run, config
         self.model = load_idm(config.model, config.device)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        from nitrogen_hf.labeling.pipeline import process_video
+        from nitrogen_hf.labeling.worker import process_video
 
         results = [
             process_video(Path(str(path)), self.model, self.run, self.config)

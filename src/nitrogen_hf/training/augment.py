@@ -8,30 +8,14 @@ left/right labels swapped doubles the motion patterns it sees.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 from nitrogen_hf.actions import BUTTON_INDEX, NUM_BUTTONS
+from nitrogen_hf.training.configs import AugmentConfig
 
 # Buttons whose meaning swaps under a horizontal mirror.
 MIRROR_PAIRS = (("dpad_left", "dpad_right"), ("right_left", "right_right"))
 STICK_X_DIMS = (NUM_BUTTONS + 0, NUM_BUTTONS + 2)  # j_left.x, j_right.x in the 25-d vector
-
-
-@dataclass
-class AugmentConfig:
-    """Probabilities and strengths; `enabled=False` passes windows through untouched."""
-
-    enabled: bool = True
-    mirror_prob: float = 0.5
-    channel_shuffle_prob: float = 0.5
-    grayscale_prob: float = 0.1
-    brightness: float = 0.25  # multiplicative jitter range
-    contrast: float = 0.25
-    max_shift: float = 0.06  # fraction of the frame size
-    cutout_prob: float = 0.5
-    cutout_max_size: float = 0.35  # fraction of each side
 
 
 def augment_window_batch(

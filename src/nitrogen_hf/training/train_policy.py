@@ -1,19 +1,21 @@
 """`nitrogen-hf train-policy`: train the vision-action policy on a weighted mixture of
 datasets (overlay ground truth, IDM pseudo-labels), from scratch, from a trained or converted
-checkpoint, or as a LoRA adapter on one (peft: only the adapter is saved)."""
+checkpoint, or as a LoRA adapter on one (peft: only the adapter is saved). Configurations and
+their presets: `training/configs.py` (PolicyTrainingConfig, POLICY_PRESETS)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from nitrogen_hf.data.files import write_json_atomic
+from nitrogen_hf.training.configs import PolicyTrainingConfig
 from nitrogen_hf.training.trainer import (
-    TrainConfig,
     TrainResult,
+    is_main_process,
     seed_everything,
     summed_over_ranks,
     train,
@@ -23,94 +25,6 @@ logger = logging.getLogger("nitrogen_hf")
 
 # Attention and MLP projections of the VL stack and the DiT: where LoRA adapts the policy.
 LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0", "ff.net.0.proj", "ff.net.2")
-
-
-@dataclass
-class PolicyTrainingConfig:
-    """Everything `train-policy` needs; `policy_preset` names a NitroGenPolicyConfig preset."""
-
-    data: list[str]  # NAME=PATH[:WEIGHT] sources (build-dataset folders or Hub ids)
-    output_dir: Path
-    videos_dir: Path | None = None
-    split: str = "train"
-    policy_preset: str = "tiny"  # tiny | base | nitrogen_500m (ignored with base_model)
-    policy_overrides: dict = field(default_factory=dict)  # e.g. {"action_horizon": 8}
-    base_model: str | None = None  # fine-tune (or adapt) this policy instead of a fresh one
-    vision_pretrained: str | None = None  # fresh policy whose tower starts from these weights
-    game_conditioning: bool = False  # a game-id token learned from the data's game names
-    lora_rank: int | None = None  # LoRA adapter on base_model; saves only the adapter
-    lora_alpha: float | None = None  # defaults to 2 x rank
-    # Modules trained in full beside the adapter (peft's modules_to_save), e.g. the action
-    # encoder/decoder for a new controller; game_embedding is added when new games get rows.
-    lora_modules_to_save: tuple[str, ...] = ()
-    backend: str = "auto"
-    train: TrainConfig | None = None
-
-    def __post_init__(self) -> None:
-        self.output_dir = Path(self.output_dir)
-        if self.train is None:
-            self.train = TrainConfig(output_dir=self.output_dir)
-        if self.lora_rank is not None and self.base_model is None:
-            raise ValueError("--lora-rank adapts an existing policy: give --base-model too")
-
-
-def policy_preset(
-    name: str, data: list[str], output_dir: Path, **overrides
-) -> PolicyTrainingConfig:
-    """`debug` trains a tiny policy in seconds; `cpu` the tiny policy for real; `gpu` the base size."""
-    output_dir = Path(output_dir)
-    presets = {
-        "debug": (
-            "tiny",
-            {"action_horizon": 4},
-            TrainConfig(
-                output_dir=output_dir,
-                max_steps=4,
-                batch_size=4,
-                warmup_steps=1,
-                log_every=1,
-                checkpoint_every=2,
-            ),
-        ),
-        "cpu": (
-            "tiny",
-            {"action_horizon": 8},
-            TrainConfig(
-                output_dir=output_dir,
-                max_steps=4000,
-                batch_size=32,
-                learning_rate=3e-4,
-                warmup_steps=100,
-                ema_decay=0.999,
-            ),
-        ),
-        "gpu": (
-            "base",
-            {},
-            TrainConfig(
-                output_dir=output_dir,
-                max_steps=100_000,
-                batch_size=64,
-                learning_rate=1e-4,
-                warmup_steps=2000,
-                num_workers=8,
-                default_mixed_precision="bf16",
-                ema_decay=0.9999,
-                checkpoint_every=5000,
-            ),
-        ),
-    }
-    if name not in presets:
-        raise ValueError(f"unknown preset {name!r}; choose from {sorted(presets)}")
-    policy, policy_overrides, train_config = presets[name]
-    config = PolicyTrainingConfig(
-        data=list(data),
-        output_dir=output_dir,
-        policy_preset=policy,
-        policy_overrides=dict(policy_overrides),
-        train=train_config,
-    )
-    return replace(config, **overrides)
 
 
 def data_games(sources: list[tuple[str, str, float]], split: str) -> list[str]:
@@ -140,20 +54,14 @@ def build_policy(config: PolicyTrainingConfig, games: list[str]):
             return model
         train_also = set(config.lora_modules_to_save) | ({"game_embedding"} if added else set())
         return add_lora(model, config.lora_rank, config.lora_alpha, sorted(train_also))
-    preset = getattr(NitroGenPolicyConfig, config.policy_preset, None)
-    if preset is None:
-        raise ValueError(
-            f"unknown policy preset {config.policy_preset!r}: tiny, base or nitrogen_500m"
-        )
     overrides = dict(config.policy_overrides)
     if config.game_conditioning and games:
         overrides.update(num_games=len(games), game_names=games)
+    fresh = NitroGenPolicyConfig.preset(config.architecture, **overrides)
     if config.vision_pretrained:
-        fields = {
-            k: v for k, v in preset(**overrides).to_dict().items() if k not in _NOT_CONFIG_FIELDS
-        }
+        fields = {k: v for k, v in fresh.to_dict().items() if k not in _NOT_CONFIG_FIELDS}
         return NitroGenPolicy.from_vision_pretrained(config.vision_pretrained, **fields)
-    return NitroGenPolicy(preset(**overrides))
+    return NitroGenPolicy(fresh)
 
 
 # Keys of a config dict that are not constructor fields, or that the pretrained tower decides.
@@ -217,9 +125,14 @@ def policy_loss(game_conditioning: bool):
 
 
 def build_mixture(
-    config: PolicyTrainingConfig, image_size: tuple[int, int], horizon: int, context: int
+    config: PolicyTrainingConfig,
+    data: list[str],
+    image_size: tuple[int, int],
+    horizon: int,
+    context: int,
+    videos_dir: Path | None = None,
 ):
-    """One window stream per source, interleaved by weight."""
+    """One window stream per NAME=PATH[:WEIGHT] source of `data`, interleaved by weight."""
     from nitrogen_hf.data.hub_dataset import load_chunk_dataset
     from nitrogen_hf.data.mixture import MixtureDataset, MixtureSource, parse_source_spec
     from nitrogen_hf.data.windows import WindowConfig, WindowDataset
@@ -232,28 +145,37 @@ def build_mixture(
         backend=config.backend,
     )
     sources = []
-    for spec in config.data:
+    for spec in data:
         name, path, weight = parse_source_spec(spec)
-        chunks = load_chunk_dataset(path, config.split, videos_dir=config.videos_dir)
+        chunks = load_chunk_dataset(path, config.split, videos_dir=videos_dir)
         sources.append(MixtureSource(name, WindowDataset(chunks, windows), weight))
     return MixtureDataset(sources, seed=config.train.seed)
 
 
-def train_policy(config: PolicyTrainingConfig) -> dict:
-    """Train (or fine-tune / adapt) the policy; returns a summary (also `training_summary.json`)."""
+def train_policy(
+    config: PolicyTrainingConfig,
+    data: list[str],
+    output_dir: Path,
+    videos_dir: Path | None = None,
+) -> dict:
+    """Train (or fine-tune / adapt) the policy on the NAME=PATH[:WEIGHT] sources of `data` into
+    `output_dir`; returns a summary (also `training_summary.json`)."""
     from nitrogen_hf.data.mixture import parse_source_spec
     from nitrogen_hf.data.windows import collate_windows
 
-    sources = [parse_source_spec(s) for s in config.data]
+    output_dir = Path(output_dir)
+    sources = [parse_source_spec(s) for s in data]
     games = data_games(sources, config.split) if config.game_conditioning else []
     seed_everything(config.train.seed)
     model = build_policy(config, games)
     policy_config = _policy_config(model)
     dataset = build_mixture(
         config,
+        data,
         policy_config.image_size,
         policy_config.action_horizon,
         policy_config.frame_per_sample,
+        videos_dir,
     )
     conditioned = policy_config.num_games > 0 and config.game_conditioning
     result = train(
@@ -261,19 +183,20 @@ def train_policy(config: PolicyTrainingConfig) -> dict:
         dataset,
         config.train,
         policy_loss(conditioned),
+        output_dir,
         collate_windows,
         save_fn=_save_policy,
-        run_config=_jsonable(asdict(config)),
+        run_config=_jsonable({"data": list(data), "output_dir": output_dir, **asdict(config)}),
     )
     summary = _summary(config, result, model, sources)
     summary["skipped_chunks"] = {  # per source, in the first pass over its data
         name: summed_over_ranks(counts) for name, counts in dataset.skipped.items()
     }
-    if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
-        write_json_atomic(config.output_dir / "training_summary.json", summary)
+    if is_main_process():
         from nitrogen_hf.hub.cards import write_model_card
 
-        write_model_card(config.output_dir)  # now with the training numbers
+        write_json_atomic(output_dir / "training_summary.json", summary)
+        write_model_card(output_dir)  # once, with the training numbers
     return summary
 
 

@@ -16,58 +16,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from nitrogen_hf.data.files import write_json_atomic
+from nitrogen_hf.training.configs import TrainConfig
 
 logger = logging.getLogger("nitrogen_hf")
 
 LossFn = Callable[[torch.nn.Module, dict], dict[str, torch.Tensor]]
 STATE_FILE = "trainer_state.json"
-
-
-@dataclass
-class TrainConfig:
-    """Optimisation and bookkeeping shared by every model's training.
-
-    Budgets are optimizer steps (a run reproduces on any machine); `max_minutes` is only a
-    safety stop. Mixed precision and gradient accumulation come from these fields when set,
-    else from `accelerate launch` (its config or flags), else `default_mixed_precision`.
-    """
-
-    output_dir: Path
-    max_steps: int | None = 1000  # optimizer steps; None: no limit (then max_minutes must stop it)
-    max_minutes: float | None = None  # wall-clock safety stop; stops cleanly and saves
-    batch_size: int = 32  # per process and micro-batch
-    learning_rate: float = 3e-4
-    weight_decay: float = 0.01
-    warmup_steps: int = 50
-    min_lr_rate: float = 0.1  # the cosine schedule ends at this fraction of the peak rate
-    grad_clip: float = 1.0
-    num_workers: int = 0
-    log_every: int = 10
-    checkpoint_every: int = 200  # resumable state (model, optimizer, scheduler, EMA, step)
-    keep_checkpoints: int = 2
-    seed: int = 0
-    mixed_precision: str | None = None  # "no" | "fp16" | "bf16"; None: the launch config's
-    default_mixed_precision: str = "no"  # the preset's choice when neither says
-    gradient_accumulation_steps: int | None = None  # None: the launch config's, else 1
-    report_to: tuple[str, ...] = ("tensorboard",)  # Accelerate trackers; () for none
-    ema_decay: float | None = None  # EMA of the trainable weights, saved as the final model
-    resume: bool = True
-
-    def __post_init__(self) -> None:
-        if self.max_steps is None and self.max_minutes is None:
-            raise ValueError("max_steps=None (no step limit) needs max_minutes to stop training")
-        if self.max_steps is not None and self.max_steps < 0:
-            raise ValueError(f"max_steps must be >= 0 or None, got {self.max_steps}")
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["output_dir"] = str(self.output_dir)
-        return data
 
 
 @dataclass
@@ -109,7 +67,14 @@ def seed_everything(seed: int) -> None:
     set_seed(seed)
 
 
-def make_accelerator(config: TrainConfig):
+def is_main_process() -> bool:
+    """Rank 0 of a launched run (or a single process): the one that writes reports and cards."""
+    import torch.distributed as dist
+
+    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+
+
+def make_accelerator(config: TrainConfig, output_dir: Path):
     """Accelerator with the run's precision, accumulation and trackers (see TrainConfig)."""
     import os
 
@@ -126,7 +91,7 @@ def make_accelerator(config: TrainConfig):
     return Accelerator(
         mixed_precision=precision,
         log_with=list(config.report_to) or None,
-        project_dir=str(config.output_dir),
+        project_dir=str(output_dir),
         # Without a GPU, several launched processes must still form a (gloo) DDP group.
         cpu=not torch.cuda.is_available(),
         **accumulation,
@@ -154,20 +119,22 @@ def train(
     dataset: torch.utils.data.IterableDataset,
     config: TrainConfig,
     loss_fn: LossFn,
+    output_dir: str | Path,
     collate_fn: Callable | None = None,
     save_fn: Callable[[torch.nn.Module, Path], None] | None = None,
     run_config: dict | None = None,
 ) -> TrainResult:
     """Train `model` on `dataset` for `config.max_steps` optimizer steps (or `max_minutes`),
-    resuming from the newest checkpoint in `output_dir`. `loss_fn(model, batch)` returns a dict
+    resuming from the newest checkpoint in `output_dir` (unless `config.resume` is off) and
+    saving the final model there. `loss_fn(model, batch)` returns a dict
     with "loss" and any scalars to log; `save_fn(model, dir)` writes the final model (default
     save_pretrained); `run_config` (the caller's whole resolved config) is saved as
     `training_config.json`. Logged scalars also go to `training_log.jsonl`."""
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
-    output_dir = Path(config.output_dir)
-    accelerator = make_accelerator(config)
+    output_dir = Path(output_dir)
+    accelerator = make_accelerator(config, output_dir)
     set_seed(config.seed, device_specific=True)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
@@ -183,10 +150,10 @@ def train(
         accelerator.register_for_checkpointing(ema)
     if config.report_to:
         accelerator.init_trackers(
-            "tensorboard", config={k: str(v) for k, v in config.to_json().items()}
+            "tensorboard", config={k: str(v) for k, v in asdict(config).items()}
         )
     if accelerator.is_main_process:
-        write_json_atomic(output_dir / "training_config.json", run_config or config.to_json())
+        write_json_atomic(output_dir / "training_config.json", run_config or asdict(config))
 
     state = {"step": 0, "epoch": 0, "samples": 0}
     resumed_from = _resume(accelerator, output_dir, state) if config.resume else None

@@ -12,7 +12,7 @@ GAMES = ["celeste", "doom", "zelda"]
 @pytest.fixture(scope="module")
 def policy():
     torch.manual_seed(0)
-    return NitroGenPolicy(NitroGenPolicyConfig.tiny(num_games=3, game_names=GAMES)).eval()
+    return NitroGenPolicy(NitroGenPolicyConfig.preset("tiny", num_games=3, game_names=GAMES)).eval()
 
 
 def random_frames(*shape, seed=0):
@@ -37,7 +37,7 @@ def test_predict_action_shapes(policy, shape, batch):
 
 def test_context_frames_are_concatenated():
     torch.manual_seed(0)
-    config = NitroGenPolicyConfig.tiny(frame_per_sample=2, max_sequence_length=40)
+    config = NitroGenPolicyConfig.preset("tiny", frame_per_sample=2, max_sequence_length=40)
     policy = NitroGenPolicy(config).eval()
     pixel_values = policy.preprocess(random_frames(3, 2, 3, 32, 32))
     assert pixel_values.shape == (3, 2, 3, 32, 32)
@@ -143,22 +143,22 @@ def test_input_errors_name_the_fix(policy):
         policy.predict_action(random_frames(3, 32, 32), game=4)
     with pytest.raises(ValueError, match="uint8"):
         policy.predict_action(torch.rand(3, 32, 32))
-    no_games = NitroGenPolicy(NitroGenPolicyConfig.tiny())
+    no_games = NitroGenPolicy(NitroGenPolicyConfig.preset("tiny"))
     with pytest.raises(ValueError, match="no game embedding"):
         no_games.predict_action(random_frames(3, 32, 32), game=1)
-    crowded = NitroGenPolicy(NitroGenPolicyConfig.tiny(max_sequence_length=10))
+    crowded = NitroGenPolicy(NitroGenPolicyConfig.preset("tiny", max_sequence_length=10))
     with pytest.raises(ValueError, match="16 VL tokens exceed max_sequence_length=10"):
         crowded.predict_action(random_frames(3, 32, 32))
 
 
 def test_config_checks_and_presets():
     with pytest.raises(ValueError, match="must equal hidden_size 40"):
-        NitroGenPolicyConfig.tiny(hidden_size=40)
+        NitroGenPolicyConfig.preset("tiny", hidden_size=40)
     with pytest.raises(ValueError, match="must equal the vision width 32"):
-        NitroGenPolicyConfig.tiny(vl_num_attention_heads=4)
-    assert NitroGenPolicyConfig.base().vision_config.model_type == "siglip_vision_model"
+        NitroGenPolicyConfig.preset("tiny", vl_num_attention_heads=4)
+    assert NitroGenPolicyConfig.preset("base").vision_config.model_type == "siglip_vision_model"
     with torch.device("meta"):  # shapes only: the released architecture has 493,631,513 parameters
-        model = NitroGenPolicy(NitroGenPolicyConfig.nitrogen_500m())
+        model = NitroGenPolicy(NitroGenPolicyConfig.preset("nitrogen_500m"))
     assert sum(p.numel() for p in model.parameters()) == 493_631_513
     assert model.config.action_horizon == 18 and model.config.vision_config.num_hidden_layers == 24
 
@@ -168,7 +168,7 @@ def test_lora_wraps_the_policy():
     from peft import LoraConfig, get_peft_model
 
     torch.manual_seed(0)
-    policy = NitroGenPolicy(NitroGenPolicyConfig.tiny()).eval()
+    policy = NitroGenPolicy(NitroGenPolicyConfig.preset("tiny")).eval()
     frames = random_frames(2, 3, 32, 32)
     before = policy.predict_action(frames, generator=torch.Generator().manual_seed(0)).vector
     lora = get_peft_model(policy, LoraConfig(r=4, target_modules=["to_q", "to_k", "to_v"]))

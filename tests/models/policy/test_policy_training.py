@@ -29,7 +29,7 @@ def one_thread():
 @pytest.mark.slow
 def test_policy_learns_a_constant_chunk(one_thread):
     torch.manual_seed(0)
-    policy = NitroGenPolicy(NitroGenPolicyConfig.tiny(action_horizon=8))
+    policy = NitroGenPolicy(NitroGenPolicyConfig.preset("tiny", action_horizon=8))
     target = constant_chunk(8)
     actions = torch.from_numpy(target.to_vector())[None].repeat(8, 1, 1)
     frames = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8)

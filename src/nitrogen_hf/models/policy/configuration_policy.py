@@ -7,7 +7,8 @@ from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
-from ...actions import ACTION_DIM
+from ...actions import ACTION_DIM, BUTTON_THRESHOLD
+from ...presets import preset
 
 DEFAULT_VISION_ENCODER = "google/siglip2-base-patch16-256"
 
@@ -114,7 +115,7 @@ class NitroGenPolicyConfig(PreTrainedConfig):
     image_mean: list[float] | None = None
     image_std: list[float] | None = None
     # Decoding: a button is pressed when its output exceeds this.
-    button_threshold: float = 0.5
+    button_threshold: float = BUTTON_THRESHOLD
     # Data-side sampling the checkpoint was trained with (frames between context frames,
     # actions skipped after the observed frame); recorded for the data pipeline, unused here.
     frame_spacing: int = 1
@@ -176,16 +177,39 @@ class NitroGenPolicyConfig(PreTrainedConfig):
                 f"{len(self.game_names)} game_names given for num_games={self.num_games}"
             )
 
-    # --- presets --------------------------------------------------------------------------
     @classmethod
-    def tiny(cls, **overrides) -> NitroGenPolicyConfig:
-        """A 0.6M-parameter model for tests and CPU smoke runs (32 px frames, 16 tokens per frame).
+    def preset(cls, name: str, **overrides) -> NitroGenPolicyConfig:
+        """The architecture `name` of `ARCHITECTURES` with `overrides` on top."""
+        fields = preset(ARCHITECTURES, name, "policy architecture")
+        if callable(fields):
+            fields = fields()
+        return cls(**{**fields, **overrides})
 
-        The action width stays at 128: narrower, the ReLU decoder cannot pass all 25 dims
-        through, and the model stops learning. The init std keeps the per-layer gain
-        (std x sqrt(width) ~ 0.8) that std 0.02 gives at NitroGen's width of 1024.
-        """
-        vision = {
+
+def _nitrogen_500m() -> dict:
+    name = "google/siglip2-large-patch16-256"
+    return {
+        "vision_encoder_name": name,
+        "vision_config": vision_config_for(name),
+        "hidden_size": 1024,
+        "action_horizon": 18,
+        "vl_num_attention_heads": 16,
+        "dit_num_attention_heads": 16,
+        "noise_beta_alpha": 1.6,
+        "noise_beta_beta": 0.8,
+        "action_shift": 3,
+    }
+
+
+# Named architectures (fields over the defaults, which are `base`).
+ARCHITECTURES = {
+    # 0.6M parameters for tests and CPU runs (32 px frames, 16 tokens per frame). The action
+    # width stays at 128: narrower, the ReLU decoder cannot pass all 25 dims through, and the
+    # model stops learning. The init std keeps the per-layer gain (std x sqrt(width) ~ 0.8)
+    # that std 0.02 gives at NitroGen's width of 1024.
+    "tiny": {
+        "vision_encoder_name": "tiny-random-siglip",
+        "vision_config": {
             "model_type": SIGLIP_VISION_TYPE,
             "hidden_size": 32,
             "intermediate_size": 64,
@@ -193,45 +217,25 @@ class NitroGenPolicyConfig(PreTrainedConfig):
             "num_attention_heads": 4,
             "image_size": 32,
             "patch_size": 8,
-        }
-        fields = {
-            "vision_encoder_name": "tiny-random-siglip",
-            "vision_config": vision,
-            "hidden_size": 128,
-            "max_sequence_length": 20,
-            "vl_num_layers": 1,
-            "vl_num_attention_heads": 2,
-            "vl_attention_head_dim": 16,
-            "vl_max_positions": 64,
-            "dit_num_layers": 2,
-            "dit_num_attention_heads": 4,
-            "dit_attention_head_dim": 32,
-            "dit_max_positions": 64,
-            "max_action_positions": 32,
-            "num_inference_timesteps": 4,
-            "initializer_range": 0.07,
-        }
-        return cls(**{**fields, **overrides})
-
-    @classmethod
-    def base(cls, **overrides) -> NitroGenPolicyConfig:
-        """SigLIP 2 base 256 px tower, 4 VL layers, 8-layer DiT of width 768 (about 190M params)."""
-        return cls(**overrides)
-
-    @classmethod
-    def nitrogen_500m(cls, **overrides) -> NitroGenPolicyConfig:
-        """The architecture of NVIDIA's released `ng.pt`: SigLIP 2 large 256 px tower, 4 VL layers,
-        8-layer DiT of width 1024 (16 heads x 64, alternating cross/self attention), horizon 18."""
-        name = "google/siglip2-large-patch16-256"
-        fields = {
-            "vision_encoder_name": name,
-            "vision_config": vision_config_for(name),
-            "hidden_size": 1024,
-            "action_horizon": 18,
-            "vl_num_attention_heads": 16,
-            "dit_num_attention_heads": 16,
-            "noise_beta_alpha": 1.6,
-            "noise_beta_beta": 0.8,
-            "action_shift": 3,
-        }
-        return cls(**{**fields, **overrides})
+        },
+        "hidden_size": 128,
+        "max_sequence_length": 20,
+        "vl_num_layers": 1,
+        "vl_num_attention_heads": 2,
+        "vl_attention_head_dim": 16,
+        "vl_max_positions": 64,
+        "dit_num_layers": 2,
+        "dit_num_attention_heads": 4,
+        "dit_attention_head_dim": 32,
+        "dit_max_positions": 64,
+        "max_action_positions": 32,
+        "num_inference_timesteps": 4,
+        "initializer_range": 0.07,
+    },
+    # SigLIP 2 base 256 px tower, 4 VL layers, 8-layer DiT of width 768 (about 190M params).
+    "base": {},
+    # NVIDIA's released `ng.pt`: SigLIP 2 large 256 px tower, 4 VL layers, 8-layer DiT of width
+    # 1024 (16 heads x 64, alternating cross/self attention), horizon 18 (a callable: its tower
+    # config is built when asked for).
+    "nitrogen_500m": _nitrogen_500m,
+}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ...actions import NUM_BUTTONS, GamepadActions
+from ...actions import BUTTON_THRESHOLD, NUM_BUTTONS, GamepadActions
 from ..image_inputs import to_frames
 
 # PIL's bicubic kernel parameter and support (in source pixels at scale 1).
@@ -118,7 +118,7 @@ class ActionChunk:
     sticks: torch.Tensor
 
     @classmethod
-    def from_vector(cls, vector: torch.Tensor, threshold: float = 0.5) -> ActionChunk:
+    def from_vector(cls, vector: torch.Tensor, threshold: float = BUTTON_THRESHOLD) -> ActionChunk:
         """Decode as `GamepadActions.from_vector` does: threshold buttons, sticks * 2 - 1 clipped."""
         buttons = vector[..., :NUM_BUTTONS] > threshold
         sticks = (vector[..., NUM_BUTTONS:] * 2.0 - 1.0).clamp(-1.0, 1.0)

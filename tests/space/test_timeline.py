@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 from nitrogen_hf.actions import ATARI_OBSERVED, NUM_BUTTONS
-from nitrogen_hf.hub.timeline import (
+from nitrogen_hf.labeling.filters import REASON_CODE
+from nitrogen_hf.space.timeline import (
     chunk_rows,
     label_segments,
     plot_action_chunk,
     plot_timeline,
     reason_name,
 )
-from nitrogen_hf.labeling.filters import REASON_CODE
 
 
 def test_segments_are_the_runs_of_kept_and_dropped_frames():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nitrogen_hf.hub.space_backend import (
+from nitrogen_hf.space.backend import (
     SpaceConfig,
     SpaceInputError,
     check_video,

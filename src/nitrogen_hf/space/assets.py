@@ -2,7 +2,7 @@
 example gameplay video, a tiny IDM and a tiny policy trained on recordings of Atari Breakout
 (real ALE play, walkthrough style: no overlay, labels kept aside), each evaluated, with its card.
 
-    python -m nitrogen_hf.hub.demo_assets spaces/        # rebuild (tens of minutes on 2 CPUs)
+    python -m nitrogen_hf.space.assets spaces/        # rebuild (tens of minutes on 2 CPUs)
 """
 
 from __future__ import annotations
@@ -120,30 +120,30 @@ def build_demo_idm(config: DemoConfig, dataset: Path, work: Path) -> Path:
     """Train, calibrate and evaluate the tiny IDM; copy it (with its card) to demo_idm/."""
     from nitrogen_hf.evaluation.idm_report import IDMEvalConfig, evaluate_idm
     from nitrogen_hf.hub.cards import write_model_card
-    from nitrogen_hf.training.train_idm import IDMModelOptions, idm_preset, train_idm
+    from nitrogen_hf.training.configs import IDM_PRESETS
+    from nitrogen_hf.training.train_idm import train_idm
 
-    training = idm_preset("debug", str(dataset), work / "idm")
-    training.model = IDMModelOptions(
-        num_frames=config.idm_num_frames,
-        frame_size=config.idm_frame_size,
-        cnn_channels=config.idm_channels,
-        stem_stride=2,
-        hidden_size=config.idm_hidden_size,
-        num_layers=1,
-        num_heads=2,
-        stick_bins=5,  # Atari has no sticks: the fewest bins keep the head small
+    debug = IDM_PRESETS["debug"]  # one game, one look: no augmentation, nothing to be robust to
+    training = replace(
+        debug,
+        model={
+            "num_frames": config.idm_num_frames,
+            "frame_size": config.idm_frame_size,
+            "cnn_channels": config.idm_channels,
+            "hidden_size": config.idm_hidden_size,
+            "stick_bins": 5,  # Atari has no sticks: the fewest bins keep the head small
+        },
+        train=replace(
+            debug.train,
+            max_steps=config.idm_steps,
+            batch_size=config.idm_batch_size,
+            learning_rate=config.idm_learning_rate,
+            warmup_steps=min(50, config.idm_steps // 10 + 1),
+            checkpoint_every=max(1, config.idm_steps // 3),
+            log_every=25,
+        ),
     )
-    training.train = replace(
-        training.train,
-        max_steps=config.idm_steps,
-        batch_size=config.idm_batch_size,
-        learning_rate=config.idm_learning_rate,
-        warmup_steps=min(50, config.idm_steps // 10 + 1),
-        checkpoint_every=max(1, config.idm_steps // 3),
-        log_every=25,
-    )
-    training.augment.enabled = False  # one game, one look: nothing to be robust to
-    train_idm(training)
+    train_idm(training, str(dataset), work / "idm")
     target = _bundle(work / "idm", config.space_dir / "demo_idm")
     evaluate_idm(IDMEvalConfig(model=str(target), data=str(dataset), out=target / "eval"))
     write_model_card(target, model_id=target.name)
@@ -154,17 +154,21 @@ def build_demo_policy(config: DemoConfig, dataset: Path, work: Path) -> Path:
     """Train the tiny policy on the same recordings, play it closed loop; copy to demo_policy/."""
     from nitrogen_hf.evaluation.closed_loop import PolicyEvalConfig, evaluate_policy
     from nitrogen_hf.hub.cards import write_model_card
-    from nitrogen_hf.training.train_policy import policy_preset, train_policy
+    from nitrogen_hf.training.configs import POLICY_PRESETS
+    from nitrogen_hf.training.train_policy import train_policy
 
-    training = policy_preset("debug", [f"truth={dataset}:1"], work / "policy")
-    training.policy_overrides = {"action_horizon": 8}
-    training.train = replace(
-        training.train,
-        max_steps=config.policy_steps,
-        batch_size=16,
-        checkpoint_every=config.policy_steps,
+    debug = POLICY_PRESETS["debug"]
+    training = replace(
+        debug,
+        policy_overrides={"action_horizon": 8},
+        train=replace(
+            debug.train,
+            max_steps=config.policy_steps,
+            batch_size=16,
+            checkpoint_every=config.policy_steps,
+        ),
     )
-    train_policy(training)
+    train_policy(training, [f"truth={dataset}:1"], work / "policy")
     target = _bundle(work / "policy", config.space_dir / "demo_policy")
     evaluate_policy(
         PolicyEvalConfig(
@@ -204,5 +208,5 @@ def build_demo_assets(config: DemoConfig) -> dict:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m nitrogen_hf.hub.demo_assets SPACE_DIR")
+        sys.exit("usage: python -m nitrogen_hf.space.assets SPACE_DIR")
     print(build_demo_assets(DemoConfig(Path(sys.argv[1]))))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nitrogen_hf.actions import BUTTONS, NUM_BUTTONS, STICK_AXES
+from nitrogen_hf.actions import BUTTON_THRESHOLD, BUTTONS, NUM_BUTTONS, STICK_AXES
 from nitrogen_hf.labeling.filters import KEPT, REASONS
 
 SEGMENT_COLUMNS = ("start (s)", "end (s)", "seconds", "status", "reason", "mean confidence")
@@ -137,7 +137,7 @@ def plot_timeline(
     return Path(path)
 
 
-def chunk_rows(vector: np.ndarray, threshold: float = 0.5) -> list[list]:
+def chunk_rows(vector: np.ndarray, threshold: float = BUTTON_THRESHOLD) -> list[list]:
     """Rows (step, pressed buttons, j_left x/y, j_right x/y) of one (H, 25) action chunk."""
     rows = []
     for step, action in enumerate(np.asarray(vector, np.float64)):
@@ -150,7 +150,9 @@ def chunk_rows(vector: np.ndarray, threshold: float = 0.5) -> list[list]:
 CHUNK_COLUMNS = ("step", "pressed", *STICK_AXES)
 
 
-def plot_action_chunk(vector: np.ndarray, path: str | Path, threshold: float = 0.5) -> Path:
+def plot_action_chunk(
+    vector: np.ndarray, path: str | Path, threshold: float = BUTTON_THRESHOLD
+) -> Path:
     """PNG of one (H, 25) chunk: button outputs as a heat map (pressed above `threshold`,
     outlined) and the four stick axes over the horizon."""
     import matplotlib

@@ -149,7 +149,7 @@ def resolve_checkpoint(checkpoint: str | None, demo: Path, what: str) -> str:
         if not (demo / "config.json").is_file():
             raise SpaceInputError(
                 f"no {what} checkpoint given and the bundled demo ({demo}) is missing; rebuild it "
-                "with `python -m nitrogen_hf.hub.demo_assets SPACE_DIR`"
+                "with `python -m nitrogen_hf.space.assets SPACE_DIR`"
             )
         return str(demo)
     local = Path(checkpoint).expanduser()
@@ -243,8 +243,8 @@ def _label(clip: Path, model: str, min_confidence: float | None, out: Path) -> d
 
 
 def _outputs(clip, probe, work, report, trained_dims, rendered, model_name) -> LabelOutputs:
-    from nitrogen_hf.hub.timeline import label_segments, plot_timeline
     from nitrogen_hf.labeling.render import load_frame_labels
+    from nitrogen_hf.space.timeline import label_segments, plot_timeline
 
     labels = load_frame_labels(work / "labels", clip.stem, probe.num_frames)
     fps = labels.fps or probe.fps
@@ -323,8 +323,8 @@ def policy_chunk(
     """
     import torch
 
-    from nitrogen_hf.hub.timeline import chunk_rows, plot_action_chunk
     from nitrogen_hf.models.policy.loading import load_policy
+    from nitrogen_hf.space.timeline import chunk_rows, plot_action_chunk
 
     if image is None:
         raise SpaceInputError("Upload a game frame (an image) first, or click the example.")
