@@ -16,6 +16,7 @@ from nitrogen_hf.training.configs import AugmentConfig, IDMTrainingConfig
 from nitrogen_hf.training.trainer import (
     TrainResult,
     is_main_process,
+    model_fields,
     seed_everything,
     summed_over_ranks,
     train,
@@ -76,6 +77,9 @@ def train_idm(
     )
     dataset = WindowDataset(chunks, windows)
     run_config = {"data": data, "output_dir": str(output_dir), **asdict(config)}
+    run_config["model"] = {
+        k: v for k, v in model_fields(model.config).items() if k != "trained_dims"
+    }
     result = train(
         model,
         dataset,

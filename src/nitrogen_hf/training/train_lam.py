@@ -20,6 +20,7 @@ from nitrogen_hf.training.configs import LAMTrainingConfig, WorldModelTrainingCo
 from nitrogen_hf.training.trainer import (
     TrainResult,
     is_main_process,
+    model_fields,
     seed_everything,
     summed_over_ranks,
     train,
@@ -114,6 +115,7 @@ def train_lam(
         config.backend,
     )
     run_config = {"data": data, "output_dir": str(output_dir), **asdict(config)}
+    run_config["model"] = model_fields(model.config)
     result = train(
         model, dataset, config.train, lam_loss, output_dir, collate_windows, run_config=run_config
     )
@@ -171,7 +173,7 @@ def train_world_model(
         config.backend,
     )
     run_config = {"data": data, "output_dir": str(output_dir), "lam": lam, "idm": idm,
-                  **asdict(config)}  # fmt: skip
+                  **asdict(config), "model": model_fields(model.config)}  # fmt: skip
     loss_fn = world_model_loss(lam_model, idm_model)
     result = train(
         model, dataset, config.train, loss_fn, output_dir, collate_windows, run_config=run_config

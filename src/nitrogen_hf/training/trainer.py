@@ -59,6 +59,15 @@ def summed_over_ranks(counts: dict[str, int]) -> dict[str, int]:
     return total
 
 
+def model_fields(config) -> dict:
+    """The fields a model config was built with, defaults resolved (for training_config.json:
+    what was trained, not only what the preset changed)."""
+    import inspect
+
+    names = inspect.signature(type(config).__init__).parameters
+    return {k: v for k, v in config.to_dict().items() if k in names and k != "kwargs"}
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, numpy and torch before a model is built: its initial weights (not only the
     training after them) must be the same in every run of the same config."""
