@@ -85,6 +85,10 @@ class VideoInfo:
     width: int
     frame_times: np.ndarray | None = None  # (N,) seconds; None: frame i is shown at i / fps
 
+    @property
+    def seconds(self) -> float:
+        return self.num_frames / self.fps
+
     def frame_indices(self, start_time: float, steps, fps: float) -> np.ndarray:
         """Video frame on screen at each chunk step, by timestamp."""
         return video_frame_indices(start_time, steps, fps, self.fps, self.frame_times)

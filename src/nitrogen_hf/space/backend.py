@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nitrogen_hf.data.video_locator import VideoInfo
+
 logger = logging.getLogger("nitrogen_hf")
 
 Progress = Callable[[float, str], None]  # (fraction done, what is happening)
@@ -79,19 +81,6 @@ class SpaceConfig:
         ]
 
 
-@dataclass(frozen=True)
-class VideoProbe:
-    path: Path
-    fps: float
-    num_frames: int
-    height: int
-    width: int
-
-    @property
-    def seconds(self) -> float:
-        return self.num_frames / self.fps
-
-
 @dataclass
 class LabelOutputs:
     """Everything the labeling tab shows."""
@@ -105,7 +94,7 @@ class LabelOutputs:
 
 
 # --- inputs ----------------------------------------------------------------------------------
-def check_video(path: str | Path | None, config: SpaceConfig) -> VideoProbe:
+def check_video(path: str | Path | None, config: SpaceConfig) -> VideoInfo:
     """The upload's fps, length and size; SpaceInputError when it is not a usable video."""
     from nitrogen_hf.data.video import VIDEO_EXTENSIONS, VideoError, open_video
 
@@ -123,7 +112,7 @@ def check_video(path: str | Path | None, config: SpaceConfig) -> VideoProbe:
         )
     try:
         with open_video(path) as reader:
-            probe = VideoProbe(path, reader.fps, reader.num_frames, reader.height, reader.width)
+            probe = VideoInfo(path, reader.fps, reader.num_frames, reader.height, reader.width)
             if probe.num_frames >= 1 and probe.fps > 0:
                 reader.get_frames([0])  # a header can parse while the stream cannot decode
     except VideoError as error:
@@ -284,7 +273,7 @@ def zip_labels(labels_dir: Path, path: Path) -> Path:
     return path
 
 
-def label_summary(probe: VideoProbe, report: dict, model_name: str) -> str:
+def label_summary(probe: VideoInfo, report: dict, model_name: str) -> str:
     """Markdown: what was labeled, what was kept, what was dropped and why."""
     seconds = 3600.0
     video = report["per_video"][0]

@@ -83,13 +83,18 @@ def window_actions(batch: dict, action_type: str, lam=None, idm=None) -> torch.T
 
 
 # --- training -----------------------------------------------------------------------------------
-def _window_dataset(data, split, videos_dir, num_frames, frame_size, stride, seed, backend):
+def _window_dataset(config, data: str, videos_dir, model_config):
+    """Windows of the model's context plus the predicted frame, at its frame size."""
     from nitrogen_hf.data.hub_dataset import load_chunk_dataset
     from nitrogen_hf.data.windows import WindowConfig, WindowDataset
 
-    chunks = load_chunk_dataset(data, split, videos_dir=videos_dir)
+    chunks = load_chunk_dataset(data, config.train_split, videos_dir=videos_dir)
     windows = WindowConfig.idm(
-        num_frames, frame_size=tuple(frame_size), stride=stride, seed=seed, backend=backend
+        model_config.context_frames + 1,
+        frame_size=tuple(model_config.frame_size),
+        stride=config.window_stride,
+        seed=config.train.seed,
+        backend=config.backend,
     )
     return WindowDataset(chunks, windows)
 
@@ -104,16 +109,7 @@ def train_lam(
     output_dir = Path(output_dir)
     seed_everything(config.train.seed)
     model = build_lam(config)
-    dataset = _window_dataset(
-        data,
-        config.train_split,
-        videos_dir,
-        model.config.context_frames + 1,
-        model.config.frame_size,
-        config.window_stride,
-        config.train.seed,
-        config.backend,
-    )
+    dataset = _window_dataset(config, data, videos_dir, model.config)
     run_config = {"data": data, "output_dir": str(output_dir), **asdict(config)}
     run_config["model"] = model_fields(model.config)
     result = train(
@@ -162,16 +158,7 @@ def train_world_model(
         fields["action_type"] = "gamepad"
     seed_everything(config.train.seed)
     model = build_world_model(fields)
-    dataset = _window_dataset(
-        data,
-        config.train_split,
-        videos_dir,
-        model.config.context_frames + 1,
-        model.config.frame_size,
-        config.window_stride,
-        config.train.seed,
-        config.backend,
-    )
+    dataset = _window_dataset(config, data, videos_dir, model.config)
     run_config = {"data": data, "output_dir": str(output_dir), "lam": lam, "idm": idm,
                   **asdict(config), "model": model_fields(model.config)}  # fmt: skip
     loss_fn = world_model_loss(lam_model, idm_model)
