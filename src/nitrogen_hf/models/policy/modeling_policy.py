@@ -305,9 +305,10 @@ class NitroGenPolicy(PreTrainedModel):
     ) -> NitroGenPolicy:
         """Make `predict_action` faster; call once after loading (and after `.to(device)`).
 
-        - `pack_linear` (default: on for a float32 model on CPU): every linear layer runs on
-          weights pre-packed for oneDNN when no gradient is needed (see `inference.py`); about
-          one extra copy of the linear weights in memory, rebuilt if the weights change.
+        - `pack_linear` (default: on for a float32 model on CPU): the linear layers of 512 x 512
+          weights and more run on weights pre-packed for oneDNN, with the tanh-GELU that
+          follows fused, when no gradient is needed (see `inference.py`); about one extra
+          copy of those weights in memory, rebuilt if the weights change.
         - `compile`: `torch.compile` the vision tower, the VL stack and one Euler step
           (`compile_options` go to `torch.compile`); meant for GPUs, where it fuses the
           elementwise work; the first call pays the compilation. Off by default.
