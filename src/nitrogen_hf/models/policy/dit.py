@@ -9,6 +9,7 @@ No attention mask is used anywhere, which is what the released weights were trai
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +23,8 @@ TIMESTEP_CHANNELS = 256
 NORM_OUT_EPS = 1e-6
 
 KeyValue = tuple[torch.Tensor, torch.Tensor]
+# (scale, shift) of an AdaLN block, or (shift, scale) of the output norm, each (B, dim).
+Modulation = tuple[torch.Tensor, torch.Tensor]
 
 
 def sinusoid_table(num_positions: int, dim: int) -> torch.Tensor:
@@ -96,8 +99,15 @@ class AdaLayerNorm(nn.Module):
         self.linear = nn.Linear(dim, 2 * dim)
         self.norm = nn.LayerNorm(dim, eps=eps, elementwise_affine=False)
 
-    def forward(self, x: torch.Tensor, temb: torch.Tensor) -> torch.Tensor:
+    def modulation(self, temb: torch.Tensor) -> Modulation:
+        """(scale, shift), each (B, dim): depends on the timestep only, not on the tokens."""
         scale, shift = self.linear(F.silu(temb)).chunk(2, dim=-1)
+        return scale, shift
+
+    def forward(
+        self, x: torch.Tensor, temb: torch.Tensor | None, modulation: Modulation | None = None
+    ) -> torch.Tensor:
+        scale, shift = self.modulation(temb) if modulation is None else modulation
         return self.norm(x) * (1 + scale[:, None]) + shift[:, None]
 
 
@@ -133,8 +143,12 @@ class TransformerBlock(nn.Module):
         temb: torch.Tensor | None = None,
         context: torch.Tensor | None = None,
         key_value: KeyValue | None = None,
+        modulation: Modulation | None = None,
     ) -> torch.Tensor:
-        h = self.norm1(x) if temb is None else self.norm1(x, temb)
+        if temb is None and modulation is None:
+            h = self.norm1(x)
+        else:
+            h = self.norm1(x, temb, modulation)
         if self.pos_embed is not None:
             h = self.pos_embed(h)
         x = x + self.attn1(h, context, key_value)
@@ -221,27 +235,61 @@ class DiT(nn.Module):
             for block in self.transformer_blocks
         ]
 
+    def timestep_conditioning(self, timestep: torch.Tensor) -> DiTConditioning:
+        """Everything the DiT computes from the bucket alone, for a batch of buckets (N,).
+
+        `predict_action` evaluates it for all K Euler steps in one product each (a tenth of a
+        DiT step's weights) instead of once per step; `select` picks one step's rows.
+        """
+        temb = self.timestep_encoder(timestep)
+        blocks = [block.norm1.modulation(temb) for block in self.transformer_blocks]
+        shift, scale = self.proj_out_1(F.silu(temb)).chunk(2, dim=-1)
+        return DiTConditioning(blocks, (shift, scale))
+
     def forward(
         self,
         tokens: torch.Tensor,
-        timestep: torch.Tensor,
+        timestep: torch.Tensor | None,
         memory: torch.Tensor | None = None,
         memory_kv: list[KeyValue | None] | None = None,
+        conditioning: DiTConditioning | None = None,
     ) -> torch.Tensor:
-        """(B, H, D) action tokens -> (B, H, D); give the memory or its precomputed keys/values.
+        """(B, H, D) action tokens -> (B, H, D); give the memory or its precomputed keys/values,
+        and the bucket (B,) or its precomputed `timestep_conditioning`.
 
-        With gradient checkpointing (training), each block recomputes its keys/values from the
-        memory in the backward pass instead of keeping them."""
-        checkpointing = self.gradient_checkpointing and self.training and memory is not None
-        if memory_kv is None and not checkpointing:
-            memory_kv = self.memory_key_values(memory)
-        temb = self.timestep_encoder(timestep)
-        for index, block in enumerate(self.transformer_blocks):
-            if checkpointing:
+        With gradient checkpointing (training), each block recomputes its keys/values and its
+        modulation in the backward pass instead of keeping them."""
+        if self.gradient_checkpointing and self.training and memory is not None:
+            temb = self.timestep_encoder(timestep)
+            for block in self.transformer_blocks:
                 context = memory if block.is_cross_attention else None
                 tokens = self._gradient_checkpointing_func(block.__call__, tokens, temb, context)
-            else:
-                tokens = block(tokens, temb, key_value=memory_kv[index])
-        shift, scale = self.proj_out_1(F.silu(temb)).chunk(2, dim=-1)
+            shift, scale = self.proj_out_1(F.silu(temb)).chunk(2, dim=-1)
+        else:
+            if memory_kv is None:
+                memory_kv = self.memory_key_values(memory)
+            if conditioning is None:
+                conditioning = self.timestep_conditioning(timestep)
+            for block, key_value, modulation in zip(
+                self.transformer_blocks, memory_kv, conditioning.blocks, strict=True
+            ):
+                tokens = block(tokens, key_value=key_value, modulation=modulation)
+            shift, scale = conditioning.output
         tokens = self.norm_out(tokens) * (1 + scale[:, None]) + shift[:, None]
         return self.proj_out_2(tokens)
+
+
+@dataclass
+class DiTConditioning:
+    """The DiT's timestep-only tensors: per block AdaLN (scale, shift), output (shift, scale)."""
+
+    blocks: list[Modulation]
+    output: Modulation
+
+    def select(self, index: int) -> DiTConditioning:
+        """The rows of one bucket, (1, dim) each, broadcasting over any batch."""
+
+        def rows(pair: Modulation) -> Modulation:
+            return pair[0][index : index + 1], pair[1][index : index + 1]
+
+        return DiTConditioning([rows(pair) for pair in self.blocks], rows(self.output))

@@ -14,14 +14,14 @@ from numbers import Integral
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import AutoModel, PreTrainedModel
+from transformers import AutoModel, PreTrainedModel, SiglipVisionModel
 from transformers import initialization as init
 
 from ...schedulers.scheduling_flow_matching import FlowMatchingScheduler
 from ..hub_mixin import NitroGenHubMixin
 from .action_codec import ActionDecoder, ActionEncoder, CategorySpecificLinear
 from .configuration_policy import NitroGenPolicyConfig
-from .dit import DiT, SelfAttentionStack, SinusoidalPositions, sinusoid_table
+from .dit import DiT, DiTConditioning, SelfAttentionStack, SinusoidalPositions, sinusoid_table
 from .processing_policy import ActionChunk, frames_to_batch, preprocess_frames
 
 GameSpec = int | str | Sequence[int | str] | torch.Tensor | None
@@ -171,7 +171,7 @@ class NitroGenPolicy(NitroGenHubMixin, PreTrainedModel):
     ) -> torch.Tensor:
         """(B, C, 3, h, w) -> (B, max_sequence_length, V): [game] + image tokens, zeros on the LEFT."""
         batch, frames = pixel_values.shape[:2]
-        tokens = self.vision_encoder(pixel_values=pixel_values.flatten(0, 1)).last_hidden_state
+        tokens = self._inference_fn("vision", self.vision_tokens)(pixel_values.flatten(0, 1))
         tokens = tokens.reshape(batch, frames * tokens.shape[1], tokens.shape[2])
         if self.game_embedding is not None:
             if game_ids is None:
@@ -184,11 +184,25 @@ class NitroGenPolicy(NitroGenHubMixin, PreTrainedModel):
             )
         return F.pad(tokens, (0, 0, padding, 0))
 
+    def vision_tokens(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """(N, 3, h, w) -> the tower's last hidden state (N, tokens, V).
+
+        A SigLIP tower also runs its attention-pooling head, whose output the policy never
+        reads (NitroGen keeps the head's weights but uses `last_hidden_state`); calling its
+        embeddings, encoder and final norm directly gives the same tokens without it.
+        """
+        tower = self.vision_encoder
+        if isinstance(tower, SiglipVisionModel) and tower.use_head:
+            hidden = tower.embeddings(pixel_values)
+            return tower.post_layernorm(tower.encoder(inputs_embeds=hidden).last_hidden_state)
+        return tower(pixel_values=pixel_values).last_hidden_state
+
     def encode_memory(
         self, pixel_values: torch.Tensor, game_ids: torch.Tensor | None = None
     ) -> torch.Tensor:
         """The DiT's cross-attention memory (B, L, V): padded VL tokens through the VL stack."""
-        return self.vl_self_attention_model(self.embed_observations(pixel_values, game_ids))
+        tokens = self.embed_observations(pixel_values, game_ids)
+        return self._inference_fn("vl", self.vl_self_attention_model)(tokens)
 
     def velocity(
         self,
@@ -196,8 +210,10 @@ class NitroGenPolicy(NitroGenHubMixin, PreTrainedModel):
         timestep: torch.Tensor,
         memory: torch.Tensor | None = None,
         memory_kv: list | None = None,
+        conditioning: DiTConditioning | None = None,
     ) -> torch.Tensor:
-        """(B, H, 25) predicted velocity at integer bucket `timestep` (B,), given the memory or its K/V."""
+        """(B, H, 25) predicted velocity at integer bucket `timestep` (B,), given the memory or
+        its K/V, and optionally the bucket's precomputed `DiT.timestep_conditioning`."""
         batch, horizon = noisy_actions.shape[:2]
         timestep = torch.as_tensor(timestep, device=noisy_actions.device).expand(batch)
         embodiment = torch.zeros(batch, dtype=torch.long, device=noisy_actions.device)
@@ -205,7 +221,9 @@ class NitroGenPolicy(NitroGenHubMixin, PreTrainedModel):
         if self.position_embedding is not None:
             positions = torch.arange(horizon, device=tokens.device)
             tokens = tokens + self.position_embedding(positions)[None]
-        tokens = self.model(tokens, timestep, memory=memory, memory_kv=memory_kv)
+        tokens = self.model(
+            tokens, timestep, memory=memory, memory_kv=memory_kv, conditioning=conditioning
+        )
         return self.action_decoder(tokens, embodiment)[:, -horizon:]
 
     def forward(
@@ -258,16 +276,82 @@ class NitroGenPolicy(NitroGenHubMixin, PreTrainedModel):
 
         The memory and every cross-attention key/value are computed once, then reused by all K
         Euler steps (NVIDIA recomputes them per step; the numbers are the same). `game` as for
-        `game_ids`; `num_steps` defaults to the config's K; `generator` must be on the model's device.
+        `game_ids`; `num_steps` defaults to the config's K; `generator` must be on the model's
+        device. The start noise and the Euler sum are float32 whatever the model's dtype, so a
+        bf16 model integrates without bf16 round-off and draws the same noise as a float32 one.
+        After `optimize_for_inference`, the timestep conditioning of all K steps is computed
+        up front, in one product per layer.
         """
         pixel_values = self.preprocess(frames)
         batch = pixel_values.shape[0]
         memory = self.encode_memory(pixel_values, self.game_ids(game, batch))
         memory_kv = self.model.memory_key_values(memory)
         shape = (batch, self.config.action_horizon, self.config.action_dim)
-        sample = torch.randn(shape, generator=generator, device=self.device, dtype=self.dtype)
+        dtype = torch.promote_types(self.dtype, torch.float32)
+        sample = torch.randn(shape, generator=generator, device=self.device, dtype=dtype)
         self.scheduler.set_timesteps(num_steps or self.config.num_inference_timesteps, self.device)
-        for bucket in self.scheduler.timesteps:
-            velocity = self.velocity(sample, bucket, memory_kv=memory_kv)
-            sample = self.scheduler.step(velocity, bucket, sample).prev_sample
+        timesteps = self.scheduler.timesteps
+        conditioning = self.model.timestep_conditioning(timesteps) if self._optimized else None
+        step = self._inference_fn("step", self.velocity)
+        for index, bucket in enumerate(timesteps):
+            velocity = step(
+                sample.to(self.dtype),
+                bucket,
+                memory_kv=memory_kv,
+                conditioning=None if conditioning is None else conditioning.select(index),
+            )
+            sample = self.scheduler.step(velocity.to(dtype), bucket, sample).prev_sample
         return ActionChunk.from_vector(sample, self.config.button_threshold)
+
+    # --- inference speed ------------------------------------------------------------------
+    def optimize_for_inference(
+        self,
+        *,
+        pack_linear: bool | None = None,
+        compile: bool = False,
+        compile_options: dict | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> NitroGenPolicy:
+        """Make `predict_action` faster; call once after loading (and after `.to(device)`).
+
+        - `pack_linear` (default: on for a float32 model on CPU): the linear layers of 512 x 512
+          weights and more run on weights pre-packed for oneDNN, with the tanh-GELU that
+          follows fused, when no gradient is needed (see `inference.py`); about one extra
+          copy of those weights in memory, rebuilt if the weights change.
+        - `compile`: `torch.compile` the vision tower, the VL stack and one Euler step
+          (`compile_options` go to `torch.compile`); meant for GPUs, where it fuses the
+          elementwise work; the first call pays the compilation. Off by default.
+        - `dtype`: cast the weights (e.g. `torch.bfloat16` on a GPU for large batches); the
+          Euler integration stays float32.
+        In every mode the timestep conditioning of all K steps is precomputed per call.
+        Actions stay within float32 rounding of the default path (bf16 aside).
+        Calling it again replaces the previous settings (`pack_linear=False` undoes packing).
+        """
+        from .inference import pack_linear_layers, unpack_linear_layers
+
+        if dtype is not None:
+            self.to(dtype)
+        if pack_linear is None:
+            pack_linear = self.device.type == "cpu" and self.dtype == torch.float32 and not compile
+        unpack_linear_layers(self)
+        if pack_linear:
+            pack_linear_layers(self)
+        self._compiled = {}
+        if compile:
+            options = compile_options or {}
+            self._compiled = {
+                "vision": torch.compile(self.vision_tokens, **options),
+                "vl": torch.compile(self.vl_self_attention_model, **options),
+                "step": torch.compile(self.velocity, **options),
+            }
+        self._optimized = True
+        return self
+
+    _optimized = False
+    _compiled: dict = {}
+
+    def _inference_fn(self, name: str, default):
+        """The compiled version of a stage when `optimize_for_inference(compile=True)` made one
+        and no gradient is needed; the eager one otherwise."""
+        compiled = self._compiled.get(name)
+        return compiled if compiled is not None and not torch.is_grad_enabled() else default
